@@ -1,0 +1,138 @@
+// cmd_bench.cc — `maas bench --model PATH`: prompt processing (ppN) and generation (tgN)
+// throughput, measured as llama-bench does: a warm-up, then r repetitions of each test from an
+// empty cache with random tokens; the table shows mean ± standard deviation in tokens/s.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "args.h"
+#include "commands.h"
+#include "kernels/kernels.h"
+#include "model/llama.h"
+
+namespace maas {
+namespace {
+
+struct BenchContext {
+  LlamaModel* model;
+  ThreadPool* pool;
+  KvCache* cache;
+  std::vector<int32_t> table;
+  std::vector<float> logits;
+  std::mt19937 rng{1234};
+};
+
+std::vector<int32_t> random_tokens(BenchContext& b, int n) {
+  std::uniform_int_distribution<int32_t> dist(0, b.model->config().n_vocab - 1);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = dist(b.rng);
+  return t;
+}
+
+// Seconds for one prompt of n tokens in batches of n_batch.
+double run_pp(BenchContext& b, int n, int n_batch) {
+  std::vector<int32_t> toks = random_tokens(b, n);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int start = 0; start < n; start += n_batch) {
+    int len = std::min(n_batch, n - start);
+    Batch batch;
+    batch.tokens.assign(toks.begin() + start, toks.begin() + start + len);
+    batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), start, len, false});
+    b.model->forward(batch, *b.cache, *b.pool, b.logits.data());
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Seconds for n single-token steps from an empty cache.
+double run_tg(BenchContext& b, int n) {
+  std::vector<int32_t> toks = random_tokens(b, n);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    Batch batch;
+    batch.tokens.push_back(toks[static_cast<size_t>(i)]);
+    batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), i, 1, false});
+    b.model->forward(batch, *b.cache, *b.pool, b.logits.data());
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
+  *mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - *mean) * (x - *mean);
+  *sd = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+}
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o"}, {});
+  if (!args.ok()) return report_error(args.status().message(), 2);
+  std::string path = args->get("--model", args->get("-m"));
+  if (path.empty()) return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [--output json]", 2);
+  auto p = args->get_int("-p", 512, 0, 1 << 16);
+  auto n = args->get_int("-n", 128, 0, 1 << 16);
+  auto r = args->get_int("-r", 3, 1, 1000);
+  auto t = args->get_int("--threads", 0, 0, 1024);
+  auto tb = args->get_int("-t", 0, 0, 1024);
+  auto nb = args->get_int("--batch", 512, 1, 1 << 16);
+  for (const Status& s : {p.status(), n.status(), r.status(), t.status(), tb.status(), nb.status()}) {
+    if (!s.ok()) return report_error(s.message(), 2);
+  }
+  int threads = static_cast<int>(*t ? *t : *tb);
+  bool json = args->get("--output", args->get("-o")) == "json";
+
+  std::fprintf(stderr, "loading %s ...\n", path.c_str());
+  auto model = LlamaModel::load(path);
+  if (!model.ok()) return report_error(model.status().message());
+  ThreadPool pool(threads);
+  const int32_t bs = 16, positions = static_cast<int32_t>(std::max(*p, *n)) + bs;
+  KvCache cache((*model)->config(), positions / bs + 1, bs);
+  BenchContext b{model->get(), &pool, &cache, {}, {}, std::mt19937(1234)};
+  b.table.resize(static_cast<size_t>(cache.n_blocks()));
+  std::iota(b.table.begin(), b.table.end(), 0);
+  b.logits.resize(static_cast<size_t>((*model)->config().n_vocab) * static_cast<size_t>(*nb));
+
+  const GgufFile& f = (*model)->file();
+  nlohmann::ordered_json results = nlohmann::json::array();
+  if (!json) {
+    std::printf("| model | size | params | backend | threads | test | t/s |\n");
+    std::printf("| ----- | ---: | -----: | ------- | ------: | ---: | --: |\n");
+  }
+  auto report = [&](const std::string& test, int tokens, const std::vector<double>& secs) {
+    std::vector<double> tps;
+    for (double s : secs) tps.push_back(tokens / s);
+    double mean, sd;
+    mean_sd(tps, &mean, &sd);
+    if (json) {
+      results.push_back({{"model", (*model)->config().name}, {"file_bytes", f.file_size()}, {"threads", pool.n_threads()},
+                         {"kernels", kernel_variant()}, {"test", test}, {"tokens", tokens}, {"t_s_mean", mean}, {"t_s_sd", sd},
+                         {"samples_t_s", tps}});
+    } else {
+      std::printf("| %s | %.2f GiB | %.2f B | CPU (%s) | %d | %s | %.2f ± %.2f |\n", (*model)->config().name.c_str(),
+                  f.file_size() / 1073741824.0, LlamaConfig::count_parameters(f) / 1e9, kernel_variant().c_str(),
+                  pool.n_threads(), test.c_str(), mean, sd);
+      std::fflush(stdout);
+    }
+  };
+  if (*p > 0) {
+    run_pp(b, static_cast<int>(std::min<long long>(*p, 32)), static_cast<int>(*nb));  // warm-up
+    std::vector<double> secs;
+    for (int i = 0; i < *r; ++i) secs.push_back(run_pp(b, static_cast<int>(*p), static_cast<int>(*nb)));
+    report("pp" + std::to_string(*p), static_cast<int>(*p), secs);
+  }
+  if (*n > 0) {
+    run_tg(b, 4);  // warm-up
+    std::vector<double> secs;
+    for (int i = 0; i < *r; ++i) secs.push_back(run_tg(b, static_cast<int>(*n)));
+    report("tg" + std::to_string(*n), static_cast<int>(*n), secs);
+  }
+  if (json) std::printf("%s\n", results.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace maas

@@ -1,0 +1,85 @@
+// dispatch.cc — picks the kernel variant once per process (CPU features, lowered by MAAS_KERNELS)
+// and routes the element-wise ops of kernels.h. Compiled without -mavx flags: it runs on any
+// x86-64 (or other) CPU and only hands out a SIMD table after checking the CPU has it.
+#include <cstdlib>
+#include <cstring>
+
+#include "base/check.h"
+#include "kernels/kernels_internal.h"
+
+namespace maas::kern {
+
+#if defined(MAAS_KERNELS_X86)
+extern const KernelSet kAvx2Kernels;    // cpu/kernels_avx2.cc
+extern const KernelSet kAvx512Kernels;  // cpu/kernels_avx512.cc
+
+const KernelSet* avx2_kernels() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                         __builtin_cpu_supports("f16c");
+  return ok ? &kAvx2Kernels : nullptr;
+}
+
+const KernelSet* avx512_kernels() {
+  static const bool ok = avx2_kernels() != nullptr && __builtin_cpu_supports("avx512f") &&
+                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+  return ok ? &kAvx512Kernels : nullptr;
+}
+#else
+const KernelSet* avx2_kernels() { return nullptr; }
+const KernelSet* avx512_kernels() { return nullptr; }
+#endif
+
+namespace {
+
+const KernelSet* pick_kernels() {
+  const char* env = std::getenv("MAAS_KERNELS");
+  const bool want_scalar = env != nullptr && std::strcmp(env, "scalar") == 0;
+  const bool want_avx2 = env != nullptr && std::strcmp(env, "avx2") == 0;
+  if (!want_scalar && !want_avx2 && avx512_kernels() != nullptr) return avx512_kernels();
+  if (!want_scalar && avx2_kernels() != nullptr) return avx2_kernels();
+  return &scalar_kernels();
+}
+
+}  // namespace
+
+const KernelSet& active_kernels() {
+  static const KernelSet* ks = pick_kernels();
+  return *ks;
+}
+
+MatmulFn KernelSet::for_type(GgmlType t) const {
+  switch (t) {
+    case GgmlType::kF32: return mm_f32;
+    case GgmlType::kF16: return mm_f16;
+    case GgmlType::kBF16: return mm_bf16;
+    case GgmlType::kQ8_0: return mm_q8_0;
+    case GgmlType::kQ4_0: return mm_q4_0;
+    case GgmlType::kQ4_K: return mm_q4_k;
+    case GgmlType::kQ6_K: return mm_q6_k;
+    default: return nullptr;
+  }
+}
+
+}  // namespace maas::kern
+
+namespace maas {
+
+std::string kernel_variant() { return kern::active_kernels().name; }
+
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) {
+  ref::rms_norm(x, w, out, n, eps);
+}
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  ref::silu_mul(gate, up, out, n);
+}
+void softmax(float* x, int64_t n) { ref::softmax(x, n); }
+void add_inplace(float* y, const float* x, int64_t n) { ref::add_inplace(y, x, n); }
+float dot_f32(const float* a, const float* b, int64_t n) {
+  return kern::active_kernels().dot_f32(a, b, n);
+}
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+  kern::active_kernels().axpy_f32(a, x, y, n);
+}
+
+}  // namespace maas

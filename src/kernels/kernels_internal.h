@@ -1,0 +1,79 @@
+// kernels_internal.h — what sits behind kernels.h: the per-ISA kernel tables, the activation
+// formats the products quantize x into, and the scalar references (the oracle). Only the kernels
+// library and its tests include this; the model sees kernels.h alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace maas::kern {
+
+// One matmul slice: rows [r0, r1) of W times tokens [t0, t1) of the prepared activations.
+// x holds n_tokens rows of x_row_bytes each in the weight type's activation format
+// (act_row_bytes); y[t * y_stride + r] is written (not accumulated).
+struct MatmulArgs {
+  const uint8_t* w = nullptr;
+  size_t w_row_bytes = 0;
+  int64_t n_cols = 0;
+  const uint8_t* x = nullptr;
+  size_t x_row_bytes = 0;
+  float* y = nullptr;
+  int64_t y_stride = 0;
+};
+using MatmulFn = void (*)(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1);
+
+// A variant: every kernel for one instruction set. Null entries never occur; a variant reuses
+// another's function where it has nothing better.
+struct KernelSet {
+  const char* name;
+  MatmulFn mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q4_k, mm_q6_k;
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+  MatmulFn for_type(GgmlType t) const;
+};
+
+const KernelSet& scalar_kernels();
+// nullptr when this CPU (or this build) lacks the instructions.
+const KernelSet* avx2_kernels();
+const KernelSet* avx512_kernels();
+// The variant kernels.h dispatches to: the best this CPU has, lowered by MAAS_KERNELS.
+const KernelSet& active_kernels();
+
+// Activation formats: float rows for F32/F16/BF16 weights, BlockQ8A rows for Q8_0/Q4_0, BlockQ8K
+// rows for Q4_K/Q6_K. n_cols must be a multiple of the weight type's block size.
+size_t act_row_bytes(GgmlType weight_type, int64_t n_cols);
+void prepare_act_row(GgmlType weight_type, const float* x, uint8_t* dst, int64_t n_cols);
+
+// matmul() with an explicit variant (tests and the perf harness call each one directly).
+void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int64_t n_tokens,
+                 float* y, ThreadPool& pool);
+
+}  // namespace maas::kern
+
+// The scalar oracle: plain C++, no tricks; SIMD variants are tested against it.
+namespace maas::ref {
+
+void quantize_row_q8_0(const float* x, void* dst, int64_t n);
+void dequantize_row_q8_0(const void* src, float* y, int64_t n);
+void quantize_row_q4_0(const float* x, void* dst, int64_t n);
+void dequantize_row_q4_0(const void* src, float* y, int64_t n);
+void quantize_row_q4_k(const float* x, void* dst, int64_t n);
+void dequantize_row_q4_k(const void* src, float* y, int64_t n);
+void quantize_row_q6_k(const float* x, void* dst, int64_t n);
+void dequantize_row_q6_k(const void* src, float* y, int64_t n);
+void quantize_row_q8a(const float* x, void* dst, int64_t n);  // BlockQ8A
+void quantize_row_q8k(const float* x, void* dst, int64_t n);  // BlockQ8K
+
+// y[t][r] = dot(dequantized W row r, x row t), accumulated in double: no activation rounding.
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y);
+
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+void softmax(float* x, int64_t n);
+void add_inplace(float* y, const float* x, int64_t n);
+float dot_f32(const float* a, const float* b, int64_t n);
+void axpy_f32(float a, const float* x, float* y, int64_t n);
+
+}  // namespace maas::ref

@@ -1,0 +1,85 @@
+// matmul.cc — the matmul driver: quantize the activations once into the weight type's activation
+// format (kernels_internal.h), then split the output rows across the pool's threads, each running
+// the variant's tile kernel over its rows. Tokens are taken in chunks of kTokenChunk so the chunk's
+// activations stay in L2 while a thread's weight rows stream past them.
+#include <algorithm>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/kernels_internal.h"
+
+namespace maas::kern {
+namespace {
+
+constexpr int64_t kTokenChunk = 64;
+constexpr long kRowAlign = 16;  // row tiles are 1..4 rows; 16 keeps threads off shared y lines
+
+bool is_float_type(GgmlType t) {
+  return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16;
+}
+
+// Grow-only per-calling-thread scratch for the quantized activations: after the first call at a
+// given size the hot path does not allocate. (The pool is driven by one thread at a time.)
+uint8_t* act_scratch(size_t bytes) {
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < bytes) buf.resize(bytes);
+  return buf.data();
+}
+
+}  // namespace
+
+void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int64_t n_tokens,
+                 float* y, ThreadPool& pool) {
+  const MatmulFn fn = ks.for_type(w.type);
+  CHECK_MSG(fn != nullptr, "matmul: unsupported weight type");
+  CHECK(w.n_cols % ggml_traits(w.type).block_size == 0);
+  if (n_tokens <= 0 || w.n_rows <= 0) return;
+
+  MatmulArgs a;
+  a.w = static_cast<const uint8_t*>(w.data);
+  a.w_row_bytes = w.row_bytes();
+  a.n_cols = w.n_cols;
+  a.x_row_bytes = act_row_bytes(w.type, w.n_cols);
+  a.y = y;
+  a.y_stride = w.n_rows;
+  if (is_float_type(w.type)) {
+    a.x = reinterpret_cast<const uint8_t*>(x);  // float kernels read x as it is
+  } else {
+    uint8_t* act = act_scratch(a.x_row_bytes * static_cast<size_t>(n_tokens));
+    auto prepare = [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        prepare_act_row(w.type, x + t * w.n_cols, act + static_cast<size_t>(t) * a.x_row_bytes,
+                        w.n_cols);
+      }
+    };
+    if (n_tokens >= 4 && pool.n_threads() > 1) {
+      pool.run([&](int ith, int nth) {
+        long t0, t1;
+        ThreadPool::split(static_cast<long>(n_tokens), ith, nth, 1, &t0, &t1);
+        prepare(t0, t1);
+      });
+    } else {
+      prepare(0, n_tokens);
+    }
+    a.x = act;
+  }
+
+  pool.run([&](int ith, int nth) {
+    long r0, r1;
+    ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kRowAlign, &r0, &r1);
+    if (r0 >= r1) return;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
+      fn(a, r0, r1, t0, std::min(n_tokens, t0 + kTokenChunk));
+    }
+  });
+}
+
+}  // namespace maas::kern
+
+namespace maas {
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  kern::matmul_with(kern::active_kernels(), w, x, n_tokens, y, pool);
+}
+
+}  // namespace maas

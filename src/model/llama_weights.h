@@ -1,0 +1,41 @@
+// llama_weights.h — the model's tensors bound by name from a GGUF file, shape-checked.
+//
+// Matrices point into the mapped file (no copy; they stay in their quantized type). Norm
+// vectors and RoPE frequency factors are small and converted to float once.
+// Lifetime: borrows the GgufFile, which must outlive it. Immutable after binding.
+#pragma once
+
+#include <vector>
+
+#include "base/status.h"
+#include "gguf/gguf.h"
+#include "kernels/kernels.h"
+#include "model/llama_config.h"
+
+namespace maas {
+
+struct LlamaLayerWeights {
+  std::vector<float> attn_norm;  // [n_embd]
+  WeightMatrix wq;               // [n_embd_q rows][n_embd cols]
+  WeightMatrix wk;               // [n_embd_kv][n_embd]
+  WeightMatrix wv;               // [n_embd_kv][n_embd]
+  WeightMatrix wo;               // [n_embd][n_embd_q]
+  std::vector<float> ffn_norm;   // [n_embd]
+  WeightMatrix w_gate;           // [n_ff][n_embd]
+  WeightMatrix w_up;             // [n_ff][n_embd]
+  WeightMatrix w_down;           // [n_embd][n_ff]
+};
+
+struct LlamaWeights {
+  WeightMatrix token_embd;        // [n_vocab][n_embd]
+  std::vector<float> output_norm; // [n_embd]
+  WeightMatrix output;            // [n_vocab][n_embd]; = token_embd when tied
+  std::vector<float> rope_freqs;  // [n_rot/2] divisors of the RoPE frequencies; empty = none
+  std::vector<LlamaLayerWeights> layers;
+
+  // InvalidArgument naming the tensor for a missing tensor or wrong shape, Unimplemented for
+  // a type maas has no kernel for.
+  static StatusOr<LlamaWeights> bind(const GgufFile& file, const LlamaConfig& config);
+};
+
+}  // namespace maas

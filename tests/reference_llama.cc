@@ -1,0 +1,157 @@
+// reference_llama.cc — the double-precision reference forward pass (see reference_llama.h).
+//
+//   h_0 = E[tokens]
+//   for each block l:
+//     a   = RMSNorm(h) * g_attn;   q = Wq a, k = Wk a, v = Wv a   (per head, GQA groups)
+//     q,k = RoPE(q), RoPE(k)  on adjacent pairs (2i, 2i+1), theta_i = pos * base^(-2i/d) / f_i
+//     o   = softmax(q k^T / sqrt(d) + causal mask) v
+//     h   = h + Wo o
+//     m   = RMSNorm(h) * g_ffn;   h = h + Wdown (silu(Wgate m) * (Wup m))
+//   logits = Wout (RMSNorm(h) * g_out)
+#include "tests/reference_llama.h"
+
+#include <cmath>
+#include <string>
+
+#include "kernels/kernels.h"
+
+namespace maas::testing {
+namespace {
+
+using Vec = std::vector<double>;
+using Mat = std::vector<Vec>;  // rows
+
+struct Tensor {
+  std::vector<int64_t> ne;
+  Mat rows;  // ne[1] rows of ne[0]; 1 row for vectors
+};
+
+Tensor load(const GgufFile& f, const std::string& name) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  Tensor out;
+  if (t == nullptr) return out;
+  out.ne = t->ne;
+  int64_t cols = t->ne[0], n_rows = t->ne.size() > 1 ? t->ne[1] : 1;
+  size_t row_bytes = ggml_row_size(t->type, cols);
+  std::vector<float> tmp(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    dequantize_row(t->type, t->data + r * row_bytes, tmp.data(), cols);
+    out.rows.emplace_back(tmp.begin(), tmp.end());
+  }
+  return out;
+}
+
+Vec matvec(const Mat& w, const Vec& x) {
+  Vec y(w.size(), 0.0);
+  for (size_t r = 0; r < w.size(); ++r) {
+    double s = 0;
+    for (size_t c = 0; c < x.size(); ++c) s += w[r][c] * x[c];
+    y[r] = s;
+  }
+  return y;
+}
+
+Vec rms_norm(const Vec& x, const Vec& g, double eps) {
+  double ss = 0;
+  for (double v : x) ss += v * v;
+  double inv = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
+  Vec y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * inv * g[i];
+  return y;
+}
+
+void rope(Vec& x, int n_heads, int head_dim, int n_rot, int pos, double base, const Vec& factors) {
+  for (int h = 0; h < n_heads; ++h) {
+    for (int i = 0; i < n_rot / 2; ++i) {
+      double theta = pos * std::pow(base, -2.0 * i / n_rot);
+      if (!factors.empty()) theta /= factors[static_cast<size_t>(i)];
+      double c = std::cos(theta), s = std::sin(theta);
+      double& a = x[static_cast<size_t>(h * head_dim + 2 * i)];
+      double& b = x[static_cast<size_t>(h * head_dim + 2 * i + 1)];
+      double a0 = a, b0 = b;
+      a = a0 * c - b0 * s;
+      b = a0 * s + b0 * c;
+    }
+  }
+}
+
+int64_t meta_int(const GgufFile& f, const std::string& key, int64_t fallback) {
+  auto v = f.get_int(key);
+  return v.ok() ? *v : fallback;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::vector<int32_t>& tokens) {
+  const int n_embd = static_cast<int>(meta_int(f, "llama.embedding_length", 0));
+  const int n_layer = static_cast<int>(meta_int(f, "llama.block_count", 0));
+  const int n_head = static_cast<int>(meta_int(f, "llama.attention.head_count", 0));
+  const int n_head_kv = static_cast<int>(meta_int(f, "llama.attention.head_count_kv", n_head));
+  const int head_dim = n_embd / n_head;
+  const int n_rot = static_cast<int>(meta_int(f, "llama.rope.dimension_count", head_dim));
+  auto base_or = f.get_float("llama.rope.freq_base");
+  auto eps_or = f.get_float("llama.attention.layer_norm_rms_epsilon");
+  const double base = base_or.ok() ? *base_or : 10000.0;
+  const double eps = eps_or.ok() ? *eps_or : 1e-5;
+  if (n_embd == 0 || n_layer == 0 || n_head == 0) return {};
+
+  Tensor embd = load(f, "token_embd.weight");
+  Tensor out = load(f, "output.weight");
+  if (out.rows.empty()) out = embd;
+  Tensor out_norm = load(f, "output_norm.weight");
+  Tensor freqs = load(f, "rope_freqs.weight");
+  Vec factors = freqs.rows.empty() ? Vec() : freqs.rows[0];
+
+  const size_t n = tokens.size();
+  Mat h(n);
+  for (size_t t = 0; t < n; ++t) h[t] = embd.rows[static_cast<size_t>(tokens[t])];
+
+  for (int l = 0; l < n_layer; ++l) {
+    auto name = [&](const char* suffix) { return "blk." + std::to_string(l) + "." + suffix; };
+    Tensor attn_norm = load(f, name("attn_norm.weight")), wq = load(f, name("attn_q.weight")),
+           wk = load(f, name("attn_k.weight")), wv = load(f, name("attn_v.weight")),
+           wo = load(f, name("attn_output.weight")), ffn_norm = load(f, name("ffn_norm.weight")),
+           wg = load(f, name("ffn_gate.weight")), wu = load(f, name("ffn_up.weight")),
+           wd = load(f, name("ffn_down.weight"));
+    Mat q(n), k(n), v(n);
+    for (size_t t = 0; t < n; ++t) {
+      Vec a = rms_norm(h[t], attn_norm.rows[0], eps);
+      q[t] = matvec(wq.rows, a);
+      k[t] = matvec(wk.rows, a);
+      v[t] = matvec(wv.rows, a);
+      rope(q[t], n_head, head_dim, n_rot, static_cast<int>(t), base, factors);
+      rope(k[t], n_head_kv, head_dim, n_rot, static_cast<int>(t), base, factors);
+    }
+    for (size_t t = 0; t < n; ++t) {
+      Vec o(static_cast<size_t>(n_head * head_dim), 0.0);
+      for (int hh = 0; hh < n_head; ++hh) {
+        int g = hh / (n_head / n_head_kv);
+        Vec s(t + 1);
+        double mx = -1e300;
+        for (size_t j = 0; j <= t; ++j) {
+          double dot = 0;
+          for (int d = 0; d < head_dim; ++d) dot += q[t][static_cast<size_t>(hh * head_dim + d)] * k[j][static_cast<size_t>(g * head_dim + d)];
+          s[j] = dot / std::sqrt(static_cast<double>(head_dim));
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (double& x : s) sum += (x = std::exp(x - mx));
+        for (size_t j = 0; j <= t; ++j) {
+          for (int d = 0; d < head_dim; ++d) o[static_cast<size_t>(hh * head_dim + d)] += s[j] / sum * v[j][static_cast<size_t>(g * head_dim + d)];
+        }
+      }
+      Vec proj = matvec(wo.rows, o);
+      for (size_t i = 0; i < proj.size(); ++i) h[t][i] += proj[i];
+      Vec m = rms_norm(h[t], ffn_norm.rows[0], eps);
+      Vec gate = matvec(wg.rows, m), up = matvec(wu.rows, m);
+      for (size_t i = 0; i < gate.size(); ++i) gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];
+      Vec down = matvec(wd.rows, gate);
+      for (size_t i = 0; i < down.size(); ++i) h[t][i] += down[i];
+    }
+  }
+  Mat logits(n);
+  for (size_t t = 0; t < n; ++t) logits[t] = matvec(out.rows, rms_norm(h[t], out_norm.rows[0], eps));
+  return logits;
+}
+
+}  // namespace maas::testing
