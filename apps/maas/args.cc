@@ -32,6 +32,7 @@ StatusOr<Args> Args::parse(const std::vector<std::string>& argv, const std::set<
         value = argv[++i];
       }
       a.values_[name] = value;
+      a.all_values_.emplace(name, value);
     } else {
       return invalid_argument("unknown option " + name);
     }
@@ -42,6 +43,13 @@ StatusOr<Args> Args::parse(const std::vector<std::string>& argv, const std::set<
 std::string Args::get(const std::string& flag, const std::string& fallback) const {
   auto it = values_.find(flag);
   return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Args::get_all(const std::string& flag) const {
+  std::vector<std::string> out;
+  auto [b, e] = all_values_.equal_range(flag);
+  for (auto it = b; it != e; ++it) out.push_back(it->second);
+  return out;
 }
 
 StatusOr<long long> Args::get_int(const std::string& flag, long long fallback, long long lo, long long hi) const {

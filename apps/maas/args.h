@@ -19,12 +19,15 @@ class Args {
 
   bool has(const std::string& flag) const { return values_.count(flag) > 0 || bools_.count(flag) > 0; }
   std::string get(const std::string& flag, const std::string& fallback = "") const;
+  // Every value of a repeatable flag, in order.
+  std::vector<std::string> get_all(const std::string& flag) const;
   StatusOr<long long> get_int(const std::string& flag, long long fallback, long long lo, long long hi) const;
   StatusOr<double> get_double(const std::string& flag, double fallback, double lo, double hi) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> values_;  // last value of each flag
+  std::multimap<std::string, std::string> all_values_;
   std::set<std::string> bools_;
   std::vector<std::string> positional_;
 };

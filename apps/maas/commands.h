@@ -11,6 +11,7 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_model(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
+int cmd_worker(const std::vector<std::string>& args);
 
 // Prints "error: <message>" to stderr and returns 1 (or 2 for usage errors).
 int report_error(const std::string& message, int code = 1);

@@ -13,6 +13,9 @@ const char* kUsage =
     "\n"
     "usage: maas <command> [options]\n"
     "\n"
+    "  worker --model PATH       one model's inference server (OpenAI and Azure API)\n"
+    "      --host 127.0.0.1 --port 8080 --api-key KEY (repeatable) --threads N --ctx N\n"
+    "      --max-num-seqs 64 --max-batch-tokens 512 --max-waiting 256 --request-timeout S\n"
     "  run MODEL [PROMPT]        generate text (or chat interactively when no prompt is given)\n"
     "      --max-tokens N --temperature T --top-p P --top-k K --seed S --chat --threads N\n"
     "      --system TEXT --ctx N --no-special\n"
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   if (cmd == "model") return maas::cmd_model(rest);
   if (cmd == "tokenize") return maas::cmd_tokenize(rest);
   if (cmd == "bench") return maas::cmd_bench(rest);
+  if (cmd == "worker") return maas::cmd_worker(rest);
   std::fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -1,0 +1,73 @@
+// cmd_worker.cc — `maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]`: one
+// model's inference server. Prints "listening on http://HOST:PORT" once the socket is bound,
+// then loads the model (readiness answers 503 meanwhile). SIGTERM or SIGINT drains: readiness
+// fails, running requests finish up to --drain-timeout seconds, then exit 0.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "args.h"
+#include "base/log.h"
+#include "commands.h"
+#include "worker/worker_server.h"
+
+namespace maas {
+
+int cmd_worker(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
+                                 "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name"},
+                          {"--no-prefix-caching", "--ignore-eos-default"});
+  if (!args.ok()) return report_error(args.status().message(), 2);
+  if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
+  WorkerOptions o;
+  o.model_path = args->get("--model");
+  o.model_name = args->get("--served-model-name");
+  o.host = args->get("--host", "127.0.0.1");
+  o.api_keys = args->get_all("--api-key");
+  o.engine.enable_prefix_caching = !args->has("--no-prefix-caching");
+  o.default_ignore_eos = args->has("--ignore-eos-default");
+  struct IntFlag { const char* name; long long fallback, lo, hi; long long* out; };
+  long long port, threads, ctx, blocks, seqs, batch, waiting, timeout, drain;
+  for (IntFlag f : {IntFlag{"--port", 8080, 0, 65535, &port}, IntFlag{"--threads", 0, 0, 1024, &threads},
+                    IntFlag{"--ctx", 4096, 16, 1 << 20, &ctx}, IntFlag{"--kv-blocks", 0, 0, 1 << 24, &blocks},
+                    IntFlag{"--max-num-seqs", 64, 1, 4096, &seqs}, IntFlag{"--max-batch-tokens", 512, 16, 1 << 16, &batch},
+                    IntFlag{"--max-waiting", 256, 1, 1 << 20, &waiting}, IntFlag{"--request-timeout", 600, 1, 86400, &timeout},
+                    IntFlag{"--drain-timeout", 30, 0, 3600, &drain}}) {
+    auto v = args->get_int(f.name, f.fallback, f.lo, f.hi);
+    if (!v.ok()) return report_error(v.status().message(), 2);
+    *f.out = *v;
+  }
+  o.port = static_cast<uint16_t>(port);
+  o.engine.n_threads = static_cast<int>(threads);
+  o.engine.n_ctx = static_cast<int32_t>(ctx);
+  o.engine.n_kv_blocks = static_cast<int32_t>(blocks);
+  o.engine.max_num_seqs = static_cast<int32_t>(seqs);
+  o.engine.max_batch_tokens = static_cast<int32_t>(batch);
+  o.engine.max_waiting = static_cast<int32_t>(waiting);
+  o.request_timeout_s = static_cast<int>(timeout);
+  o.drain_timeout_s = static_cast<int>(drain);
+
+  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  WorkerServer server(o);
+  if (Status s = server.start_http(); !s.ok()) return report_error(s.message());
+  std::printf("listening on http://%s:%u\n", o.host.c_str(), server.port());
+  std::fflush(stdout);
+  if (Status s = server.load(); !s.ok()) return report_error(s.message());
+  LOG_INFO("ready: %s", o.model_path.c_str());
+  if (o.api_keys.empty()) LOG_WARN("no --api-key given: the API is open to anyone who can reach the port");
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  LOG_INFO("signal %d: draining", sig);
+  server.drain_and_stop();
+  LOG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace maas

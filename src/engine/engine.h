@@ -1,0 +1,80 @@
+// engine.h — the engine core: one thread running step() = schedule → run → sample → update,
+// over every active request at once (continuous batching; vLLM v1's EngineCore.step()).
+//
+// submit() is thread-safe and cheap: it only queues (bounded; ResourceExhausted when full, so
+// the server answers 429/503 with Retry-After). The engine thread admits waiting requests
+// between steps as KV blocks allow, prefills prompts in chunks of at most the step's token
+// budget (so running streams keep getting tokens), shares full prompt blocks between requests
+// with the same prefix (prefix caching), preempts the newest request (freeing its blocks, to
+// recompute later) when the cache runs out, and finishes a request on EOS / stop token / stop
+// string / max_tokens / deadline / cancel(). cancel() takes effect before the next step and
+// frees the request's blocks at once. Outputs go to each request's callback on the engine thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "engine/request.h"
+#include "model/llama.h"
+#include "tokenizer/tokenizer.h"
+
+namespace maas {
+
+struct EngineOptions {
+  int n_threads = 0;                 // compute threads (0 = all cores)
+  int32_t n_ctx = 4096;              // max positions per sequence (<= model's training context)
+  int32_t kv_block_size = 16;        // token slots per KV block
+  int32_t n_kv_blocks = 0;           // 0: enough for max_num_seqs sequences of n_ctx / 4 on average, at least one full context
+  int32_t max_num_seqs = 64;         // sequences running at once
+  int32_t max_batch_tokens = 512;    // tokens per step (decode tokens + prefill chunks)
+  int32_t max_waiting = 256;         // queued requests beyond which submit() fails
+  bool enable_prefix_caching = true;
+  // Tests (fault injection): called on the engine thread for every request that gets outputs in
+  // a step; an exception thrown here fails that request only (finish "error", Internal).
+  std::function<void(const EngineRequest&)> fault_hook;
+};
+
+// Counters for /metrics and the tests (a consistent snapshot, safe from any thread).
+struct EngineStats {
+  int32_t n_running = 0;             // requests with sequences in the batch
+  int32_t n_waiting = 0;             // queued, not yet admitted (or preempted)
+  int32_t n_kv_blocks_total = 0;
+  int32_t n_kv_blocks_used = 0;      // blocks held by sequences (vLLM's usage: cached free blocks are free)
+  int32_t n_kv_blocks_cached = 0;    // free blocks still holding a reusable prefix (evicted on demand)
+  int64_t prompt_tokens_total = 0;   // prompt tokens computed (prefix-cache hits excluded)
+  int64_t generation_tokens_total = 0;
+  int64_t prefix_cache_hit_tokens = 0;
+  int64_t n_preemptions = 0;
+  int64_t requests_finished = 0;
+  int64_t steps = 0;
+};
+
+class Engine {
+ public:
+  // The model and tokenizer must outlive the engine.
+  Engine(LlamaModel& model, const Tokenizer& tokenizer, EngineOptions options);
+  ~Engine();  // stops the thread; unfinished requests get a final output with finish "cancelled"
+
+  void start();
+  // Queues a request. ResourceExhausted when the queue is full; InvalidArgument when the
+  // request cannot fit the context (defence in depth: the API layer validates first).
+  Status submit(EngineRequest request, OutputCallback on_output);
+  // Cancels a queued or running request (idempotent; unknown ids ignored). Its callback gets a
+  // final output with finish_reason "cancelled" (error ok). A request whose deadline passes ends
+  // the same way, with error DeadlineExceeded (the API answers 408). Errors inside one request
+  // (or an exception from its callback, which cancels it) end only that request: finish "error".
+  void cancel(const std::string& request_id);
+  EngineStats stats() const;
+  const EngineOptions& options() const;
+  bool healthy() const;  // false after an internal failure stopped the loop
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace maas

@@ -1,0 +1,47 @@
+// worker_metrics.h — the worker's Prometheus metrics (vLLM-compatible names where one exists):
+// request counters by outcome, token counters, and TTFT / inter-token / end-to-end latency
+// histograms. Engine gauges (running, waiting, KV usage) are read from EngineStats at scrape.
+// Thread-safe: observations come from the engine thread and HTTP threads.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace maas {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  void observe(double seconds);
+  // Appends "name_bucket{le=...}", "_sum", "_count" lines.
+  void render(const std::string& name, const std::string& labels, std::string& out) const;
+
+ private:
+  std::vector<double> bounds_;
+  mutable std::mutex mu_;
+  std::vector<uint64_t> counts_;  // guarded by mu_; one per bound, plus +Inf
+  double sum_ = 0;                // guarded by mu_
+  uint64_t count_ = 0;            // guarded by mu_
+};
+
+class WorkerMetrics {
+ public:
+  WorkerMetrics();
+  void count_request(int http_status);        // every inference request, by final status
+  void count_finish(const std::string& reason);  // stop | length | cancelled | error
+  Histogram ttft{{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}};
+  Histogram inter_token{{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5}};
+  Histogram e2e{{0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60}};
+  std::string render(const std::string& model_name, const EngineStats& stats, bool ready) const;
+
+ private:
+  std::atomic<uint64_t> status_2xx_{0}, status_4xx_{0}, status_5xx_{0};
+  std::atomic<uint64_t> finish_stop_{0}, finish_length_{0}, finish_cancelled_{0}, finish_error_{0};
+};
+
+}  // namespace maas

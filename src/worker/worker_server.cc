@@ -1,0 +1,204 @@
+// worker_server.cc — startup, routing, auth and the operations routes of `maas worker`.
+#include "worker/worker_server.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "gguf/gguf_names.h"
+
+namespace maas {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+// Constant time in the contents of both strings (the length of `secret` only leaks through
+// the loop bound, which is the configured key's, not the guess's).
+bool constant_time_equal(std::string_view guess, std::string_view secret) {
+  unsigned char diff = guess.size() == secret.size() ? 0 : 1;
+  for (size_t i = 0; i < secret.size(); ++i) {
+    unsigned char g = i < guess.size() ? static_cast<unsigned char>(guess[i]) : 0;
+    diff |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(secret[i]));
+  }
+  return diff == 0;
+}
+
+enum class Route { kNone, kHealth, kReady, kInfo, kModels, kMetrics, kOpenApi, kTokenize, kDetokenize,
+                   kCompletions, kChat, kAzureCompletions, kAzureChat };
+
+struct RouteInfo {
+  Route route;
+  const char* method;
+};
+
+RouteInfo find_route(const std::string& path) {
+  if (path == "/health" || path == "/health/live") return {Route::kHealth, "GET"};
+  if (path == "/health/ready") return {Route::kReady, "GET"};
+  if (path == "/info") return {Route::kInfo, "GET"};
+  if (path == "/v1/models") return {Route::kModels, "GET"};
+  if (path == "/metrics") return {Route::kMetrics, "GET"};
+  if (path == "/openapi.json" || path == "/swagger.json") return {Route::kOpenApi, "GET"};
+  if (path == "/tokenize") return {Route::kTokenize, "POST"};
+  if (path == "/detokenize") return {Route::kDetokenize, "POST"};
+  if (path == "/v1/completions") return {Route::kCompletions, "POST"};
+  if (path == "/v1/chat/completions") return {Route::kChat, "POST"};
+  if (path == "/completions") return {Route::kAzureCompletions, "POST"};
+  if (path == "/chat/completions") return {Route::kAzureChat, "POST"};
+  return {Route::kNone, ""};
+}
+
+std::vector<http::Header> to_headers(const std::vector<std::pair<std::string, std::string>>& h) {
+  std::vector<http::Header> out;
+  for (const auto& [n, v] : h) out.push_back({n, v});
+  return out;
+}
+
+}  // namespace
+
+WorkerServer::WorkerServer(WorkerOptions options) : options_(std::move(options)) {
+  created_ = static_cast<int64_t>(std::time(nullptr));
+  http::ServerOptions ho;
+  ho.host = options_.host;
+  ho.port = options_.port;
+  http_ = std::make_unique<http::Server>(ho, [this](http::Request&& req, std::shared_ptr<http::Responder> res) {
+    handle(std::move(req), std::move(res));
+  });
+}
+
+WorkerServer::~WorkerServer() {
+  if (http_) http_->stop();
+  engine_.reset();
+}
+
+Status WorkerServer::start_http() { return http_->start(); }
+uint16_t WorkerServer::port() const { return http_->port(); }
+
+Status WorkerServer::load() {
+  ASSIGN_OR_RETURN(model_, LlamaModel::load(options_.model_path));
+  ASSIGN_OR_RETURN(tokenizer_, Tokenizer::from_gguf(model_->file()));
+  ASSIGN_OR_RETURN(ChatTemplate tmpl, chat_template_from_gguf(model_->file()));
+  template_ = std::make_unique<ChatTemplate>(std::move(tmpl));
+  renderer_ = std::make_unique<api::ChatRenderer>(*tokenizer_, *template_);
+  max_piece_bytes_ = api::max_piece_bytes(*tokenizer_);
+  if (options_.model_name.empty()) {
+    options_.model_name = model_->config().name.empty()
+                              ? std::filesystem::path(options_.model_path).stem().string()
+                              : model_->config().name;
+  }
+  options_.engine.n_ctx = std::min(options_.engine.n_ctx, model_->config().n_ctx_train);
+  engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
+  engine_->start();
+  ready_.store(true);
+  return Status::Ok();
+}
+
+void WorkerServer::drain_and_stop() {
+  ready_.store(false);
+  draining_.store(true);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.drain_timeout_s);
+  while (inflight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (inflight_.load() > 0) LOG_WARN("drain deadline passed with %d requests in flight; cancelling", inflight_.load());
+  engine_.reset();  // cancels what is left: each gets its final output
+  http_->stop();
+}
+
+bool WorkerServer::authorized(const http::Request& req) const {
+  if (options_.api_keys.empty()) return true;
+  std::string_view presented;
+  if (const std::string* h = req.header("authorization"); h != nullptr && h->size() > 7 && iequals(h->substr(0, 7), "bearer ")) {
+    presented = std::string_view(*h).substr(7);
+  } else if (const std::string* k = req.header("api-key"); k != nullptr) {
+    presented = *k;
+  } else {
+    return false;
+  }
+  bool ok = false;
+  for (const std::string& key : options_.api_keys) ok |= constant_time_equal(presented, key);
+  return ok;
+}
+
+void WorkerServer::send_json(const std::shared_ptr<http::Responder>& res, int status, const std::string& body) {
+  res->send(status, {{"content-type", "application/json"}}, body);
+}
+
+void WorkerServer::send_error(const std::shared_ptr<http::Responder>& res, const api::ApiError& err, bool azure) {
+  api::HttpErrorResponse r = api::render_api_error(err, azure);
+  res->send(r.status, to_headers(r.headers), r.body);
+}
+
+void WorkerServer::handle(http::Request&& req, std::shared_ptr<http::Responder> res) {
+  RouteInfo ri = find_route(req.path);
+  if (req.method == "OPTIONS") {  // CORS preflight: no handler runs, no key needed
+    res->send(204, {{"access-control-allow-origin", "*"},
+                    {"access-control-allow-methods", "GET, POST, OPTIONS"},
+                    {"access-control-allow-headers", "authorization, api-key, content-type, extra-parameters, x-request-id"},
+                    {"access-control-max-age", "600"}}, "");
+    return;
+  }
+  const bool azure = ri.route == Route::kAzureChat || ri.route == Route::kAzureCompletions;
+  if (ri.route == Route::kHealth) {
+    bool alive = !engine_ || engine_->healthy();
+    send_json(res, alive ? 200 : 503, alive ? R"({"status":"ok"})" : R"({"status":"unhealthy"})");
+    return;
+  }
+  if (ri.route == Route::kReady) {
+    bool ready = ready_.load() && engine_ && engine_->healthy();
+    send_json(res, ready ? 200 : 503, ready ? R"({"status":"ok"})" : (draining_ ? R"({"status":"draining"})" : R"({"status":"loading"})"));
+    return;
+  }
+  if (!authorized(req)) return send_error(res, api::unauthenticated(), azure);
+  if (ri.route == Route::kNone) return send_error(res, api::route_not_found(req.path), azure);
+  if (req.method != ri.method && !(req.method == "HEAD" && std::string(ri.method) == "GET")) {
+    return send_error(res, api::method_not_allowed(req.method), azure);
+  }
+  if (ri.route == Route::kOpenApi) return send_json(res, 200, openapi_document());
+  if (!ready_.load()) {
+    return send_error(res, api::service_unavailable(draining_ ? "the server is shutting down" : "the model is loading", 1000), azure);
+  }
+  switch (ri.route) {
+    case Route::kInfo: return send_json(res, 200, info_json());
+    case Route::kModels: return send_json(res, 200, models_json());
+    case Route::kMetrics:
+      res->send(200, {{"content-type", "text/plain; version=0.0.4"}},
+                metrics_.render(options_.model_name, engine_->stats(), ready_.load()));
+      return;
+    case Route::kTokenize: return handle_tokenize(req, res);
+    case Route::kDetokenize: return handle_detokenize(req, res);
+    case Route::kCompletions: return handle_inference(std::move(req), std::move(res), false, false);
+    case Route::kChat: return handle_inference(std::move(req), std::move(res), true, false);
+    case Route::kAzureCompletions: return handle_inference(std::move(req), std::move(res), false, true);
+    case Route::kAzureChat: return handle_inference(std::move(req), std::move(res), true, true);
+    default: return send_error(res, api::route_not_found(req.path), azure);
+  }
+}
+
+std::string WorkerServer::info_json() const {
+  const bool chat = model_->file().find(gguf_key::kChatTemplate) != nullptr;
+  Json j = {{"model_name", options_.model_name},
+            {"model_type", chat ? "chat-completions" : "text-generation"},
+            {"model_provider_name", "Meta"}};
+  return j.dump();
+}
+
+std::string WorkerServer::models_json() const {
+  Json model = {{"id", options_.model_name}, {"object", "model"}, {"created", created_},
+                {"owned_by", "maas"}, {"max_model_len", options_.engine.n_ctx}};
+  Json j = {{"object", "list"}, {"data", Json::array({model})}};
+  return j.dump();
+}
+
+}  // namespace maas

@@ -1,0 +1,84 @@
+// worker_server.h — `maas worker`: one model's inference server (an instance of a deployment,
+// or a llama-server / vLLM replacement on its own).
+//
+// Owns the HTTP server, the model, its tokenizer and chat template, and the engine. The HTTP
+// server starts first so liveness answers while the model loads (readiness and inference answer
+// 503 until it is ready, and again while draining). Routes: SPEC §2. Every route but the health
+// checks needs one of the configured keys (Authorization: Bearer, or api-key), compared in
+// constant time. Thread safety: handlers run on the HTTP I/O threads; engine outputs arrive on
+// the engine thread; shared state is atomic or guarded as annotated.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api_error.h"
+#include "api/chat_render.h"
+#include "engine/engine.h"
+#include "http/http.h"
+#include "model/llama.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "worker/worker_metrics.h"
+
+namespace maas {
+
+struct WorkerOptions {
+  std::string model_path;
+  std::string model_name;              // served name; default: general.name or the file name
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::vector<std::string> api_keys;   // empty: no auth
+  EngineOptions engine;
+  int request_timeout_s = 600;         // per request, queued + running
+  int drain_timeout_s = 30;            // SIGTERM: running streams may finish for this long
+  bool default_ignore_eos = false;
+};
+
+class WorkerServer {
+ public:
+  explicit WorkerServer(WorkerOptions options);
+  ~WorkerServer();
+
+  // Starts listening (liveness answers from here on). Unavailable if the port is taken.
+  Status start_http();
+  uint16_t port() const;
+  // Loads the model and starts the engine; readiness turns 200 when this returns ok.
+  Status load();
+  // Readiness fails, new inference requests get 503, running ones finish (up to the drain
+  // timeout), then the HTTP server stops.
+  void drain_and_stop();
+
+ private:
+  struct Inflight;
+  void handle(http::Request&& req, std::shared_ptr<http::Responder> res);
+  bool authorized(const http::Request& req) const;
+  void handle_inference(http::Request&& req, std::shared_ptr<http::Responder> res, bool chat, bool azure);
+  void handle_tokenize(const http::Request& req, const std::shared_ptr<http::Responder>& res);
+  void handle_detokenize(const http::Request& req, const std::shared_ptr<http::Responder>& res);
+  void send_json(const std::shared_ptr<http::Responder>& res, int status, const std::string& body);
+  void send_error(const std::shared_ptr<http::Responder>& res, const api::ApiError& err, bool azure);
+  std::string info_json() const;
+  std::string models_json() const;
+
+  WorkerOptions options_;
+  std::unique_ptr<http::Server> http_;
+  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ChatTemplate> template_;
+  std::unique_ptr<api::ChatRenderer> renderer_;
+  std::unique_ptr<Engine> engine_;
+  WorkerMetrics metrics_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<int> inflight_{0};  // inference requests not yet answered completely
+  int64_t created_ = 0;
+  int32_t max_piece_bytes_ = 0;  // longest token piece, for the pre-tokenization length check
+};
+
+// The OpenAPI 3 document of the worker's API (served at /openapi.json).
+const std::string& openapi_document();
+
+}  // namespace maas
