@@ -34,7 +34,9 @@ bool is_json_content_type(const http::Request& req) {
   if (ct == nullptr) return false;
   std::string v;
   for (char c : *ct) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v.rfind("application/json", 0) == 0;
+  if (v.rfind("application/json", 0) != 0) return false;
+  // Exactly the media type, optionally followed by parameters ("; charset=utf-8").
+  return v.size() == 16 || v[16] == ';' || v[16] == ' ' || v[16] == '\t';
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // kernels_avx512.cc — the AVX-512 variant (F, BW, VL, DQ, VNNI). Float weights run 16 lanes wide
 // with masked loads for the row tail; the quantized tiles are x86_quant.inc compiled with VNNI
-// (vpdpbusd / vpdpwssd on 256-bit registers, ggml's choice too: 512-bit integer ops buy little for
-// 32-element blocks) and, thanks to the 32 vector registers, with larger tiles than AVX2.
+// (vpdpbusd / vpdpwssd on 256-bit registers) and, thanks to the 32 vector registers, with larger
+// tiles than AVX2; Q8_0 and Q4_0 instead use the 512-bit tiles of x86_quant512.inc.
 #include <immintrin.h>
 
 #include <cstring>
@@ -16,6 +16,7 @@ namespace {
 #define MAAS_X86_VNNI 1
 #include "kernels/cpu/x86_quant.inc"
 #undef MAAS_X86_VNNI
+#include "kernels/cpu/x86_quant512.inc"
 
 // Each loader reads up to 16 elements of a row; `m` masks off columns past the end.
 struct Load16F32 {
@@ -67,7 +68,8 @@ struct FloatKern {
 };
 
 // Tile shapes for 32 registers: 4 x 4 float accumulators; the K-quant tiles also hold an integer
-// accumulator per output, hence 4 x 2.
+// accumulator per output, hence 4 x 2. Q8_0 / Q4_0 use x86_quant512.inc, whose 8 x 8 tiles hold
+// four tokens per accumulator (16 accumulators); their NT = 1 tiles use 8 block-pair accumulators.
 void mm_f32(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
   run_tiles<4, 4, FloatKern<Load16F32>>(a, r0, r1, t0, t1);
 }
@@ -78,13 +80,13 @@ void mm_bf16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1
   run_tiles<4, 4, FloatKern<Load16BF16>>(a, r0, r1, t0, t1);
 }
 void mm_q8_0(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-  run_tiles<4, 4, Q8_0Kern>(a, r0, r1, t0, t1);
+  run_tiles<8, 8, Q8_0Kern512>(a, r0, r1, t0, t1);
 }
 void mm_q4_0(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-  run_tiles<4, 4, Q4_0Kern>(a, r0, r1, t0, t1);
+  run_tiles<8, 8, Q4_0Kern512>(a, r0, r1, t0, t1);
 }
 void mm_q4_k(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-  run_tiles<4, 2, Q4KKern>(a, r0, r1, t0, t1);
+  run_tiles<4, 4, Q4KKern512>(a, r0, r1, t0, t1);
 }
 void mm_q6_k(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
   run_tiles<4, 2, Q6KKern>(a, r0, r1, t0, t1);
