@@ -99,6 +99,14 @@ Status WorkerServer::load() {
   }
   options_.engine.n_ctx = std::min(options_.engine.n_ctx, model_->config().n_ctx_train);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
+  // A request must fit the whole KV cache to ever finish: advertise and enforce the smaller of
+  // the context and the cache, so one that cannot fit gets a 400 up front, not a retryable 503.
+  const int32_t cache_positions = engine_->stats().n_kv_blocks_total * options_.engine.kv_block_size;
+  if (cache_positions < options_.engine.n_ctx) {
+    LOG_WARN("the KV cache holds %d positions, fewer than the context %d: max_model_len is %d", cache_positions,
+             options_.engine.n_ctx, cache_positions);
+    options_.engine.n_ctx = cache_positions;
+  }
   engine_->start();
   ready_.store(true);
   return Status::Ok();
