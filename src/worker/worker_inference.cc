@@ -23,12 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-std::vector<http::Header> to_headers(const std::vector<std::pair<std::string, std::string>>& h) {
-  std::vector<http::Header> out;
-  for (const auto& [n, v] : h) out.push_back({n, v});
-  return out;
-}
-
 bool is_json_content_type(const http::Request& req) {
   const std::string* ct = req.header("content-type");
   if (ct == nullptr) return false;
@@ -83,8 +77,7 @@ struct WorkerServer::Inflight {
       res->write(encoder->error(err));
       res->end_stream();
     } else {
-      api::HttpErrorResponse r = api::render_api_error(err, azure);
-      res->send(r.status, to_headers(r.headers), r.body);
+      server->send_error(res, err, azure);
     }
     finish(err.http_status);
   }
@@ -95,7 +88,7 @@ struct WorkerServer::Inflight {
     if (encoder) {
       std::string data = encoder->encode(prompt, out);
       if (!started) {
-        res->start_stream(200, to_headers(api::sse_headers()));
+        res->start_stream(200, http_headers(api::sse_headers()));
         started = true;
       }
       if (!data.empty()) res->write(std::move(data));

@@ -59,13 +59,13 @@ RouteInfo find_route(const std::string& path) {
   return {Route::kNone, ""};
 }
 
-std::vector<http::Header> to_headers(const std::vector<std::pair<std::string, std::string>>& h) {
+}  // namespace
+
+std::vector<http::Header> http_headers(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::vector<http::Header> out;
-  for (const auto& [n, v] : h) out.push_back({n, v});
+  for (const auto& [n, v] : pairs) out.push_back({n, v});
   return out;
 }
-
-}  // namespace
 
 WorkerServer::WorkerServer(WorkerOptions options) : options_(std::move(options)) {
   created_ = static_cast<int64_t>(std::time(nullptr));
@@ -145,7 +145,7 @@ void WorkerServer::send_json(const std::shared_ptr<http::Responder>& res, int st
 
 void WorkerServer::send_error(const std::shared_ptr<http::Responder>& res, const api::ApiError& err, bool azure) {
   api::HttpErrorResponse r = api::render_api_error(err, azure);
-  res->send(r.status, to_headers(r.headers), r.body);
+  res->send(r.status, http_headers(r.headers), r.body);
 }
 
 void WorkerServer::handle(http::Request&& req, std::shared_ptr<http::Responder> res) {

@@ -78,6 +78,9 @@ class WorkerServer {
   int32_t max_piece_bytes_ = 0;  // longest token piece, for the pre-tokenization length check
 };
 
+// The api layer's (name, value) header pairs as HTTP headers.
+std::vector<http::Header> http_headers(const std::vector<std::pair<std::string, std::string>>& pairs);
+
 // The OpenAPI 3 document of the worker's API (served at /openapi.json).
 const std::string& openapi_document();
 
