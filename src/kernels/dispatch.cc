@@ -4,6 +4,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "base/check.h"
 #include "kernels/kernels_internal.h"
 
@@ -25,9 +30,39 @@ const KernelSet* avx512_kernels() {
                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
   return ok ? &kAvx512Kernels : nullptr;
 }
+
+namespace {
+// Linux hands out the AMX tile state (8 KiB per thread) only on request; the permission is
+// process-wide, so threads started before or after the request may all use the tiles.
+bool os_allows_amx() {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+}  // namespace
+
+const KernelSet* amx_kernels() {
+  static const KernelSet* set = []() -> const KernelSet* {
+    if (avx512_kernels() == nullptr || !__builtin_cpu_supports("amx-tile") ||
+        !__builtin_cpu_supports("amx-int8") || !os_allows_amx()) {
+      return nullptr;
+    }
+    static KernelSet amx = kAvx512Kernels;
+    amx.name = "amx";
+    amx.mm_prompt = amx_matmul;
+    return &amx;
+  }();
+  return set;
+}
 #else
 const KernelSet* avx2_kernels() { return nullptr; }
 const KernelSet* avx512_kernels() { return nullptr; }
+const KernelSet* amx_kernels() { return nullptr; }
+bool amx_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&) { return false; }
 #endif
 
 namespace {
@@ -36,6 +71,8 @@ const KernelSet* pick_kernels() {
   const char* env = std::getenv("MAAS_KERNELS");
   const bool want_scalar = env != nullptr && std::strcmp(env, "scalar") == 0;
   const bool want_avx2 = env != nullptr && std::strcmp(env, "avx2") == 0;
+  const bool want_avx512 = env != nullptr && std::strcmp(env, "avx512") == 0;
+  if (!want_scalar && !want_avx2 && !want_avx512 && amx_kernels() != nullptr) return amx_kernels();
   if (!want_scalar && !want_avx2 && avx512_kernels() != nullptr) return avx512_kernels();
   if (!want_scalar && avx2_kernels() != nullptr) return avx2_kernels();
   return &scalar_kernels();

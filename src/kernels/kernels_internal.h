@@ -23,6 +23,10 @@ struct MatmulArgs {
   int64_t y_stride = 0;
 };
 using MatmulFn = void (*)(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1);
+// A whole-matmul path for prompt-sized calls (AMX tiles): returns false when it does not take the
+// call (weight type, too few tokens) and matmul() then runs the variant's MatmulFn tiles.
+using PromptMatmulFn = bool (*)(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
+                                ThreadPool& pool);
 
 // A variant: every kernel for one instruction set. Null entries never occur; a variant reuses
 // another's function where it has nothing better.
@@ -31,13 +35,17 @@ struct KernelSet {
   MatmulFn mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q4_k, mm_q6_k;
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+  PromptMatmulFn mm_prompt;  // nullptr: every call runs the tiles
   MatmulFn for_type(GgmlType t) const;
 };
 
 const KernelSet& scalar_kernels();
-// nullptr when this CPU (or this build) lacks the instructions.
+// nullptr when this CPU (or this build) lacks the instructions (for AMX: or the OS refuses the
+// tile state). "amx" is the AVX-512 set plus amx_matmul for prompt-sized calls.
 const KernelSet* avx2_kernels();
 const KernelSet* avx512_kernels();
+const KernelSet* amx_kernels();
+bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 // The variant kernels.h dispatches to: the best this CPU has, lowered by MAAS_KERNELS.
 const KernelSet& active_kernels();
 

@@ -50,7 +50,8 @@ int run(int argc, char** argv) {
   const int n_threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const std::string only_type = argc > 3 ? argv[3] : "";
   ThreadPool pool(n_threads);
-  std::vector<const kern::KernelSet*> sets = {&kern::scalar_kernels(), kern::avx2_kernels(), kern::avx512_kernels()};
+  std::vector<const kern::KernelSet*> sets = {&kern::scalar_kernels(), kern::avx2_kernels(), kern::avx512_kernels(),
+                                                kern::amx_kernels()};
   const GgmlType types[] = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
                             GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32};
   struct Shape { int64_t rows, cols; };

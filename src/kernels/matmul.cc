@@ -34,6 +34,7 @@ void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int
   CHECK_MSG(fn != nullptr, "matmul: unsupported weight type");
   CHECK(w.n_cols % ggml_traits(w.type).block_size == 0);
   if (n_tokens <= 0 || w.n_rows <= 0) return;
+  if (ks.mm_prompt != nullptr && ks.mm_prompt(w, x, n_tokens, y, pool)) return;
 
   MatmulArgs a;
   a.w = static_cast<const uint8_t*>(w.data);

@@ -1,5 +1,5 @@
-// matmul_test.cc — parity of every matmul variant (scalar, avx2, avx512) with the oracle
-// (ref::matmul: dequantize, multiply in double) for each weight type, token counts 1, 3, 17, 64,
+// matmul_test.cc — parity of every matmul variant (scalar, avx2, avx512, amx) with the oracle
+// (ref::matmul: dequantize, multiply in double) for each weight type, token counts 1, 3, 17, 64, 200,
 // and shapes with ragged row counts and, for 32-element blocks, n_cols not a multiple of 256.
 //
 // Tolerance. Quantized types see x rounded to 8 bits per block (d_x = amax / 127), so each output
@@ -37,6 +37,7 @@ std::vector<Shape> shapes_for(GgmlType t) {
 const KernelSet* variant(const std::string& name) {
   if (name == "scalar") return &kern::scalar_kernels();
   if (name == "avx2") return kern::avx2_kernels();
+  if (name == "amx") return kern::amx_kernels();
   return kern::avx512_kernels();
 }
 
@@ -60,8 +61,10 @@ TEST_P(MatmulParity, MatchesOracle) {
     for (int64_t r = 0; r < s.n_rows; ++r) {
       dequantize_row(c.type, m.bytes.data() + r * m.w.row_bytes(), wdq.data() + r * s.n_cols, s.n_cols);
     }
-    for (int64_t n_tokens : {1, 3, 17, 64}) {
-      const std::vector<float> x = gaussian(static_cast<size_t>(n_tokens * s.n_cols), seed++);
+    for (int64_t n_tokens : {1, 3, 17, 64, 200}) {
+      // (200 tokens, for the AMX path, draws from its own seeds so the other cases keep their data)
+      const uint32_t x_seed = n_tokens == 200 ? 1000 + seed : seed++;
+      const std::vector<float> x = gaussian(static_cast<size_t>(n_tokens * s.n_cols), x_seed);
       std::vector<float> y(static_cast<size_t>(n_tokens * s.n_rows), NAN), y_ref(y.size()), y_scalar(y.size());
       kern::matmul_with(*ks, m.w, x.data(), n_tokens, y.data(), pool);
       ref::matmul(m.w, x.data(), n_tokens, y_ref.data());
@@ -96,7 +99,7 @@ std::vector<Case> all_cases() {
   std::vector<Case> v;
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
                      GgmlType::kQ4_K, GgmlType::kQ6_K}) {
-    for (const char* name : {"scalar", "avx2", "avx512"}) v.push_back({t, name});
+    for (const char* name : {"scalar", "avx2", "avx512", "amx"}) v.push_back({t, name});
   }
   return v;
 }

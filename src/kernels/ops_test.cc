@@ -95,7 +95,7 @@ TEST(Ops, DotAndAxpyEveryVariantEveryTail) {
 TEST(Ops, VariantNames) {
   EXPECT_STREQ(kern::scalar_kernels().name, "scalar");
   const std::string v = kernel_variant();
-  EXPECT_TRUE(v == "scalar" || v == "avx2" || v == "avx512") << v;
+  EXPECT_TRUE(v == "scalar" || v == "avx2" || v == "avx512" || v == "amx") << v;
 }
 
 }  // namespace

@@ -121,6 +121,6 @@ void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
 
 extern const KernelSet kAvx512Kernels;
 const KernelSet kAvx512Kernels = {"avx512", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32};
+                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr};
 
 }  // namespace maas::kern

@@ -1,0 +1,380 @@
+// kernels_amx.cc — prompt-sized matmuls on Intel AMX (Sapphire Rapids and later): the quantized
+// types' integer dot products run on the tile unit (TDPBSSD / TDPBUSD: a 16 x 16 int32 tile from
+// 16 x 32 weight bytes and 32 x 16 activation bytes per instruction), and AVX-512 scales each
+// block's integer tile into float accumulators. It is the AVX-512 variant plus this whole-matmul
+// path, which takes calls with at least kMinTokens tokens; decode stays on the AVX-512 tiles.
+//
+// Layouts. The A tile is 16 weight rows x 32 bytes of one block: each thread unpacks its 16-row
+// group once per token chunk into int8 (Q8_0 bytes, Q4_0 nibble - 8, Q6_K q - 32) or uint8 (Q4_K
+// nibbles), [block][row][32], with the block scales as floats beside them. The B tile wants the
+// activations in the VNNI layout, B[k / 4][4 * token + k % 4]: the activations are quantized with
+// the same rules as the other variants (BlockQ8A / BlockQ8K, so the integer sums are identical)
+// and then packed per group of 16 tokens, once per call. Q6_K's 16-element sub-blocks use the
+// first or second half of a 32-element B tile (4 of its 8 rows).
+//
+// The tile registers are configured once per thread (kTileConfig below) and never released.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/kernels_internal.h"
+#include "kernels/quant_blocks.h"
+
+namespace maas::kern {
+namespace {
+
+constexpr int kT = 16;                      // tokens per tile (C columns) and weight rows per tile (C rows)
+constexpr int64_t kMinTokens = 16;          // fewer tokens: the AVX-512 tiles are as fast
+constexpr size_t kActChunkBytes = 1 << 20;  // packed activations per token chunk: stays in L2
+
+// Tile registers: C accumulators, A (weights) and B (activations) for two blocks in flight, and
+// the 16-element shapes of Q6_K. Macros, not constants: the tile intrinsics paste their register
+// number into the instruction text, so it must reach them as a literal (the T* wrappers below
+// expand these names first).
+#define kC0 0
+#define kC1 1
+#define kA0 2
+#define kA1 3
+#define kB0 4
+#define kB1 5
+#define kA16 6
+#define kB16 7
+#define TLOAD(t, p, stride) _tile_loadd(t, p, stride)
+#define TSTORE(t, p, stride) _tile_stored(t, p, stride)
+#define TZERO(t) _tile_zero(t)
+#define TDP_SS(c, a, b) _tile_dpbssd(c, a, b)
+#define TDP_US(c, a, b) _tile_dpbusd(c, a, b)
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+void configure_tiles() {
+  thread_local bool configured = false;
+  if (configured) return;
+  TileConfig c;
+  auto set = [&](int t, int rows, int colsb) {
+    c.rows[t] = static_cast<uint8_t>(rows);
+    c.colsb[t] = static_cast<uint16_t>(colsb);
+  };
+  set(kC0, 16, 64);
+  set(kC1, 16, 64);
+  set(kA0, 16, 32);
+  set(kA1, 16, 32);
+  set(kB0, 8, 64);
+  set(kB1, 8, 64);
+  set(kA16, 16, 16);
+  set(kB16, 4, 64);
+  _tile_loadconfig(&c);
+  configured = true;
+}
+
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+// ---- activations ------------------------------------------------------------------------------
+
+// 32 activation bytes of 16 tokens in the VNNI layout, and the tokens' block scales. For the
+// K-quants, xs[s][j] = d_j * (sum of token j's bytes in 32-element sub-block s), for Q4_K's mins.
+struct alignas(64) ActBlock32 {
+  int8_t q[8][64];
+  float d[16];
+};
+struct alignas(64) ActSuper {
+  int8_t q[8][8][64];
+  float d[16];
+  float xs[8][16];
+};
+static_assert(sizeof(ActBlock32) == 576 && sizeof(ActSuper) == 4672);
+
+// Token j's 32 bytes into column j of a B tile: dword k of the token goes to row k.
+inline void scatter32(const int8_t* src, int j, int8_t (*q)[64]) {
+  for (int k = 0; k < 8; ++k) std::memcpy(&q[k][4 * j], src + 4 * k, 4);
+}
+
+bool is_ktype(GgmlType t) { return t == GgmlType::kQ4_K || t == GgmlType::kQ6_K; }
+
+size_t group_bytes(GgmlType t, int64_t n_cols) {
+  return is_ktype(t) ? static_cast<size_t>(n_cols / kQKK) * sizeof(ActSuper)
+                     : static_cast<size_t>(n_cols / kQK0) * sizeof(ActBlock32);
+}
+
+// Quantizes tokens [16 g, 16 g + 16) of x into group g of dst (missing tokens are zeros).
+void pack_group(GgmlType type, const float* x, int64_t n_tokens, int64_t n_cols, int64_t g, uint8_t* dst,
+                std::vector<uint8_t>& row) {
+  row.resize(act_row_bytes(type, n_cols));
+  std::memset(dst, 0, group_bytes(type, n_cols));
+  for (int j = 0; j < kT && g * kT + j < n_tokens; ++j) {
+    prepare_act_row(type, x + (g * kT + j) * n_cols, row.data(), n_cols);
+    if (is_ktype(type)) {
+      const auto* xb = reinterpret_cast<const BlockQ8K*>(row.data());
+      auto* out = reinterpret_cast<ActSuper*>(dst);
+      for (int64_t b = 0; b < n_cols / kQKK; ++b) {
+        for (int s = 0; s < 8; ++s) {
+          scatter32(xb[b].qs + 32 * s, j, out[b].q[s]);
+          out[b].xs[s][j] = xb[b].d * static_cast<float>(xb[b].bsums[2 * s] + xb[b].bsums[2 * s + 1]);
+        }
+        out[b].d[j] = xb[b].d;
+      }
+    } else {
+      const auto* xb = reinterpret_cast<const BlockQ8A*>(row.data());
+      auto* out = reinterpret_cast<ActBlock32*>(dst);
+      for (int64_t b = 0; b < n_cols / kQK0; ++b) {
+        scatter32(xb[b].qs, j, out[b].q);
+        out[b].d[j] = xb[b].d;
+      }
+    }
+  }
+}
+
+// ---- weights ----------------------------------------------------------------------------------
+
+// One thread's unpacked 16-row group: q holds, per 32 (Q6_K: 16) elements, the 16 rows' bytes
+// contiguously (one A tile); sc the matching per-row float scales; mn Q4_K's dmin * m.
+struct RowGroup {
+  std::vector<int8_t> q;
+  std::vector<float> sc, mn;
+};
+
+void unpack_rows(const WeightMatrix& w, int64_t r, RowGroup& g) {
+  const int64_t n = w.n_cols;
+  const int64_t units = w.type == GgmlType::kQ6_K ? n / 16 : n / 32;  // A tiles per row group
+  const int unit = w.type == GgmlType::kQ6_K ? 16 : 32;
+  g.q.assign(static_cast<size_t>(n) * kT, 0);
+  g.sc.assign(static_cast<size_t>(units) * kT, 0.f);
+  if (w.type == GgmlType::kQ4_K) g.mn.assign(static_cast<size_t>(units) * kT, 0.f);
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (int i = 0; i < kT && r + i < w.n_rows; ++i) {
+    const uint8_t* row = base + static_cast<size_t>(r + i) * w.row_bytes();
+    auto q_at = [&](int64_t u) { return g.q.data() + (u * kT + i) * unit; };
+    auto sc_at = [&](int64_t u) -> float& { return g.sc[static_cast<size_t>(u * kT + i)]; };
+    switch (w.type) {
+      case GgmlType::kQ8_0: {
+        const auto* blk = reinterpret_cast<const BlockQ8_0*>(row);
+        for (int64_t b = 0; b < n / kQK0; ++b) {
+          std::memcpy(q_at(b), blk[b].qs, kQK0);
+          sc_at(b) = h2f(blk[b].d);
+        }
+        break;
+      }
+      case GgmlType::kQ4_0: {
+        const auto* blk = reinterpret_cast<const BlockQ4_0*>(row);
+        for (int64_t b = 0; b < n / kQK0; ++b) {
+          int8_t* q = q_at(b);
+          for (int k = 0; k < 16; ++k) {
+            q[k] = static_cast<int8_t>((blk[b].qs[k] & 15) - 8);
+            q[k + 16] = static_cast<int8_t>((blk[b].qs[k] >> 4) - 8);
+          }
+          sc_at(b) = h2f(blk[b].d);
+        }
+        break;
+      }
+      case GgmlType::kQ4_K: {
+        const auto* blk = reinterpret_cast<const BlockQ4K*>(row);
+        for (int64_t b = 0; b < n / kQKK; ++b) {
+          const float d = h2f(blk[b].d), dmin = h2f(blk[b].dmin);
+          for (int s = 0; s < 8; ++s) {
+            uint8_t sc, m;
+            scale_min_k4(s, blk[b].scales, &sc, &m);
+            const uint8_t* qs = blk[b].qs + 32 * (s / 2);
+            int8_t* q = q_at(8 * b + s);  // unsigned nibbles (TDPBUSD)
+            for (int k = 0; k < 32; ++k) q[k] = static_cast<int8_t>(s % 2 ? qs[k] >> 4 : qs[k] & 15);
+            sc_at(8 * b + s) = d * sc;
+            g.mn[static_cast<size_t>((8 * b + s) * kT + i)] = dmin * m;
+          }
+        }
+        break;
+      }
+      case GgmlType::kQ6_K: {
+        const auto* blk = reinterpret_cast<const BlockQ6K*>(row);
+        for (int64_t b = 0; b < n / kQKK; ++b) {
+          const float d = h2f(blk[b].d);
+          int8_t vals[kQKK];
+          for (int h = 0; h < 2; ++h) {
+            const uint8_t* ql = blk[b].ql + 64 * h;
+            const uint8_t* qh = blk[b].qh + 32 * h;
+            int8_t* v = vals + 128 * h;
+            for (int l = 0; l < 32; ++l) {
+              v[l] = static_cast<int8_t>(((ql[l] & 15) | ((qh[l] >> 0 & 3) << 4)) - 32);
+              v[l + 32] = static_cast<int8_t>(((ql[l + 32] & 15) | ((qh[l] >> 2 & 3) << 4)) - 32);
+              v[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4)) - 32);
+              v[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)) - 32);
+            }
+          }
+          for (int s = 0; s < 16; ++s) {
+            std::memcpy(q_at(16 * b + s), vals + 16 * s, 16);
+            sc_at(16 * b + s) = d * blk[b].scales[s];
+          }
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+// ---- tiles ------------------------------------------------------------------------------------
+
+// acc[i] += C[i] * (dx * scale[i]) for the 16 rows of a stored C tile.
+inline void scale_add(const int32_t* c, __m512 dx, const float* scale, __m512 (&acc)[kT]) {
+  for (int i = 0; i < kT; ++i) {
+    const __m512 s = _mm512_mul_ps(dx, _mm512_set1_ps(scale[i]));
+    acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c + kT * i)), s, acc[i]);
+  }
+}
+
+// 16 rows x 16 tokens over all of K for the 32-element-block types (signed x signed), two blocks
+// in flight on separate tiles.
+void tile_q32(const RowGroup& g, const ActBlock32* x, int64_t nb, __m512 (&acc)[kT]) {
+  alignas(64) int32_t c0[kT * kT], c1[kT * kT];
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    TLOAD(kA0, g.q.data() + b * 512, 32);
+    TLOAD(kB0, x[b].q, 64);
+    TLOAD(kA1, g.q.data() + (b + 1) * 512, 32);
+    TLOAD(kB1, x[b + 1].q, 64);
+    TZERO(kC0);
+    TZERO(kC1);
+    TDP_SS(kC0, kA0, kB0);
+    TDP_SS(kC1, kA1, kB1);
+    TSTORE(kC0, c0, 64);
+    TSTORE(kC1, c1, 64);
+    scale_add(c0, _mm512_load_ps(x[b].d), g.sc.data() + b * kT, acc);
+    scale_add(c1, _mm512_load_ps(x[b + 1].d), g.sc.data() + (b + 1) * kT, acc);
+  }
+  if (b < nb) {
+    TLOAD(kA0, g.q.data() + b * 512, 32);
+    TLOAD(kB0, x[b].q, 64);
+    TZERO(kC0);
+    TDP_SS(kC0, kA0, kB0);
+    TSTORE(kC0, c0, 64);
+    scale_add(c0, _mm512_load_ps(x[b].d), g.sc.data() + b * kT, acc);
+  }
+}
+
+// Q4_K: unsigned nibbles x signed activations per 32-element sub-block, scaled by d * sc; the
+// mins come off as dmin * m * (d_x * sum of the sub-block's activation bytes).
+void tile_q4k(const RowGroup& g, const ActSuper* x, int64_t nsb, __m512 (&acc)[kT]) {
+  alignas(64) int32_t c0[kT * kT], c1[kT * kT];
+  for (int64_t b = 0; b < nsb; ++b) {
+    const __m512 dx = _mm512_load_ps(x[b].d);
+    for (int s = 0; s < 8; s += 2) {
+      const int64_t u = 8 * b + s;
+      TLOAD(kA0, g.q.data() + u * 512, 32);
+      TLOAD(kB0, x[b].q[s], 64);
+      TLOAD(kA1, g.q.data() + (u + 1) * 512, 32);
+      TLOAD(kB1, x[b].q[s + 1], 64);
+      TZERO(kC0);
+      TZERO(kC1);
+      TDP_US(kC0, kA0, kB0);
+      TDP_US(kC1, kA1, kB1);
+      TSTORE(kC0, c0, 64);
+      TSTORE(kC1, c1, 64);
+      scale_add(c0, dx, g.sc.data() + u * kT, acc);
+      scale_add(c1, dx, g.sc.data() + (u + 1) * kT, acc);
+      const __m512 xs0 = _mm512_load_ps(x[b].xs[s]), xs1 = _mm512_load_ps(x[b].xs[s + 1]);
+      const float* m0 = g.mn.data() + u * kT;
+      const float* m1 = m0 + kT;
+      for (int i = 0; i < kT; ++i) {
+        acc[i] = _mm512_fnmadd_ps(_mm512_set1_ps(m0[i]), xs0, acc[i]);
+        acc[i] = _mm512_fnmadd_ps(_mm512_set1_ps(m1[i]), xs1, acc[i]);
+      }
+    }
+  }
+}
+
+// Q6_K: (q - 32) x activations per 16-element sub-block, scaled by d * scale. Sub-block 2s + h
+// reads rows 4h..4h+3 of the activations' 32-element B tile s.
+void tile_q6k(const RowGroup& g, const ActSuper* x, int64_t nsb, __m512 (&acc)[kT]) {
+  alignas(64) int32_t c0[kT * kT], c1[kT * kT];
+  for (int64_t b = 0; b < nsb; ++b) {
+    const __m512 dx = _mm512_load_ps(x[b].d);
+    for (int s = 0; s < 8; ++s) {
+      const int64_t u = 16 * b + 2 * s;
+      TLOAD(kA16, g.q.data() + u * 256, 16);
+      TLOAD(kB16, x[b].q[s][0], 64);
+      TZERO(kC0);
+      TDP_SS(kC0, kA16, kB16);
+      TSTORE(kC0, c0, 64);
+      TLOAD(kA16, g.q.data() + (u + 1) * 256, 16);
+      TLOAD(kB16, x[b].q[s][4], 64);
+      TZERO(kC1);
+      TDP_SS(kC1, kA16, kB16);
+      TSTORE(kC1, c1, 64);
+      scale_add(c0, dx, g.sc.data() + u * kT, acc);
+      scale_add(c1, dx, g.sc.data() + (u + 1) * kT, acc);
+    }
+  }
+}
+
+// Scratch that outlives calls (grow-only): the packed activations live with the calling thread,
+// each worker's row group with the worker.
+std::vector<uint8_t>& packed_scratch() {
+  thread_local std::vector<uint8_t> buf;
+  return buf;
+}
+
+}  // namespace
+
+bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  const GgmlType t = w.type;
+  if (n_tokens < kMinTokens) return false;
+  if (t != GgmlType::kQ8_0 && t != GgmlType::kQ4_0 && t != GgmlType::kQ4_K && t != GgmlType::kQ6_K) return false;
+
+  // Activations: quantized and packed once, groups split across the threads.
+  const int64_t n_groups = (n_tokens + kT - 1) / kT;
+  const size_t gbytes = group_bytes(t, w.n_cols);
+  std::vector<uint8_t>& packed = packed_scratch();
+  if (packed.size() < gbytes * static_cast<size_t>(n_groups) + 64) packed.resize(gbytes * static_cast<size_t>(n_groups) + 64);
+  uint8_t* act = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(packed.data()) + 63) & ~uintptr_t{63});
+  pool.run([&](int ith, int nth) {
+    thread_local std::vector<uint8_t> row;
+    long g0, g1;
+    ThreadPool::split(static_cast<long>(n_groups), ith, nth, 1, &g0, &g1);
+    for (long g = g0; g < g1; ++g) pack_group(t, x, n_tokens, w.n_cols, g, act + static_cast<size_t>(g) * gbytes, row);
+  });
+
+  // Token chunks keep the packed activations a thread sweeps per row group within L2.
+  const int64_t chunk_groups = std::max<int64_t>(1, static_cast<int64_t>(kActChunkBytes / gbytes));
+  pool.run([&](int ith, int nth) {
+    configure_tiles();
+    thread_local RowGroup rg;
+    long r0, r1;
+    ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kT, &r0, &r1);
+    for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
+      const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
+      for (int64_t r = r0; r < r1; r += kT) {
+        unpack_rows(w, r, rg);
+        for (int64_t g = c0; g < c1; ++g) {
+          __m512 acc[kT];
+          for (int i = 0; i < kT; ++i) acc[i] = _mm512_setzero_ps();
+          const uint8_t* xg = act + static_cast<size_t>(g) * gbytes;
+          if (t == GgmlType::kQ4_K) {
+            tile_q4k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
+          } else if (t == GgmlType::kQ6_K) {
+            tile_q6k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
+          } else {
+            tile_q32(rg, reinterpret_cast<const ActBlock32*>(xg), w.n_cols / kQK0, acc);
+          }
+          // acc[i] holds row r + i for the group's 16 tokens; y is token-major.
+          alignas(64) float out[kT][kT];
+          for (int i = 0; i < kT; ++i) _mm512_store_ps(out[i], acc[i]);
+          const int rows = static_cast<int>(std::min<int64_t>(kT, r1 - r));
+          const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
+          for (int j = 0; j < toks; ++j) {
+            float* yr = y + (g * kT + j) * w.n_rows + r;
+            for (int i = 0; i < rows; ++i) yr[i] = out[i][j];
+          }
+        }
+      }
+    }
+  });
+  return true;
+}
+
+}  // namespace maas::kern
