@@ -121,12 +121,12 @@ void LlamaModel::attention(const Batch& batch, int32_t il, KvCache& cache, Threa
   for (const BatchSequence& seq : batch.seqs) max_pos = std::max(max_pos, seq.n_past + seq.n_tokens);
   grow(scores_, static_cast<size_t>(pool.n_threads()) * max_pos);
 
+  // Work items (token, head) are dealt out round-robin: a prompt's later tokens attend to more
+  // positions, so contiguous halves would leave one thread with three quarters of the work.
   const int64_t n_work = n * c.n_head;
   pool.run([&](int ith, int nth) {
-    long begin, end;
-    ThreadPool::split(n_work, ith, nth, 1, &begin, &end);
     float* scores = &scores_[static_cast<size_t>(ith) * max_pos];
-    for (long w = begin; w < end; ++w) {
+    for (int64_t w = ith; w < n_work; w += nth) {
       const int64_t tok = w / c.n_head;
       const int32_t h = static_cast<int32_t>(w % c.n_head), g = h / c.n_gqa();
       const BatchSequence& seq = batch.seqs[static_cast<size_t>(tok_seq_[static_cast<size_t>(tok)])];
