@@ -20,16 +20,19 @@ namespace {
 
 // Each loader reads up to 16 elements of a row; `m` masks off columns past the end.
 struct Load16F32 {
+  static constexpr int64_t kBytes = 4;  // per element
   static __m512 load(const uint8_t* row, int64_t c, __mmask16 m) {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + c);
   }
 };
 struct Load16F16 {
+  static constexpr int64_t kBytes = 2;
   static __m512 load(const uint8_t* row, int64_t c, __mmask16 m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * c));
   }
 };
 struct Load16BF16 {
+  static constexpr int64_t kBytes = 2;
   static __m512 load(const uint8_t* row, int64_t c, __mmask16 m) {
     const __m256i h = _mm256_maskz_loadu_epi16(m, row + 2 * c);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
@@ -52,7 +55,10 @@ struct FloatKern {
       const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
       __m512 wv[NR];
       MAAS_UNROLL
-      for (int i = 0; i < NR; ++i) wv[i] = Load::load(w[i], c, m);
+      for (int i = 0; i < NR; ++i) {
+        if constexpr (NT == 1) _mm_prefetch(reinterpret_cast<const char*>(w[i] + Load::kBytes * c + kPrefetchBytes), _MM_HINT_T0);
+        wv[i] = Load::load(w[i], c, m);
+      }
       MAAS_UNROLL
       for (int j = 0; j < NT; ++j) {
         const __m512 xv = _mm512_maskz_loadu_ps(m, x[j] + c);
@@ -74,6 +80,7 @@ void mm_f32(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1)
   run_tiles<4, 4, FloatKern<Load16F32>>(a, r0, r1, t0, t1);
 }
 void mm_f16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  if (t1 - t0 < 4) return run_tiles<8, 1, FloatKern<Load16F16>>(a, r0, r1, t0, t1);
   run_tiles<4, 4, FloatKern<Load16F16>>(a, r0, r1, t0, t1);
 }
 void mm_bf16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
