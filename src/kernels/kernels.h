@@ -17,15 +17,31 @@
 
 namespace maas {
 
-// A row-major matrix of n_rows rows, each n_cols elements of `type` stored contiguously
-// (ggml_row_size(type, n_cols) bytes per row). GGUF tensor {ne0 = n_cols, ne1 = n_rows}.
+// How a matrix's blocks are ordered. kRows: ggml's (row after row). kRows16: Q8_0 / Q4_0 with
+// n_rows a multiple of 16, interleaved at load time in groups of 16 rows (quant_blocks.h) for
+// the decode kernels; the same bytes in total.
+enum class WeightLayout : uint8_t { kRows, kRows16 };
+
+// A matrix of n_rows rows, each n_cols elements of `type` (ggml_row_size(type, n_cols) bytes per
+// row), stored as `layout` says. GGUF tensor {ne0 = n_cols, ne1 = n_rows}.
 struct WeightMatrix {
   GgmlType type = GgmlType::kF32;
   const void* data = nullptr;
   int64_t n_rows = 0;
   int64_t n_cols = 0;
+  WeightLayout layout = WeightLayout::kRows;
   size_t row_bytes() const { return ggml_row_size(type, n_cols); }
+  size_t bytes() const { return row_bytes() * static_cast<size_t>(n_rows); }
 };
+
+// Row r of w as floats (any layout).
+void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* dst);
+
+// Whether interleaving w (kRows) into kRows16 makes its products faster on this CPU's variant.
+bool interleave_pays(const WeightMatrix& w);
+// Writes w (kRows, Q8_0 / Q4_0, n_rows % 16 == 0) into dst (w.bytes() bytes) as kRows16 and
+// returns the matrix over dst.
+WeightMatrix interleave_rows16(const WeightMatrix& w, void* dst);
 
 // y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens, r < n_rows.
 // x: n_tokens x n_cols floats (row stride n_cols); y: n_tokens x n_rows floats (stride n_rows).
@@ -45,13 +61,45 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void softmax(float* x, int64_t n);
 // y[i] += x[i]
 void add_inplace(float* y, const float* x, int64_t n);
-// sum_i a[i] * b[i]  (attention scores)
+// sum_i a[i] * b[i]
 float dot_f32(const float* a, const float* b, int64_t n);
-// y[i] += a * x[i]   (attention weighted sum of values)
+// y[i] += a * x[i]
 void axpy_f32(float a, const float* x, float* y, int64_t n);
 
 // "avx512" | "avx2" | "scalar": the variant the dispatching ops use on this CPU. The
 // MAAS_KERNELS=scalar|avx2|avx512 environment variable forces a lower one (tests, benchmarks).
 std::string kernel_variant();
+
+// One sequence's cached keys and values for one KV head in one layer of the paged KV cache
+// (model/kv_cache.h: [block][slot][n_embd_kv] floats, position p in slot p % block_size of block
+// block_table[p / block_size]). The head_dim floats of position p start at
+//   k + (block_table[p / block_size] * block_size + p % block_size) * row_stride
+// (likewise v): k and v point at the KV head's first float in block 0, slot 0.
+struct PagedKv {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t row_stride = 0;  // floats from one slot to the next (n_embd_kv)
+  const int32_t* block_table = nullptr;
+  int32_t block_size = 0;
+};
+
+// The n_heads query heads that share one KV head (a GQA group), for n_tokens consecutive new
+// tokens of one sequence at positions pos0, pos0 + 1, ...: head i of token t is
+//   q[t * stride + i * head_dim + d], d < head_dim, and its result goes to out[same index].
+struct AttentionQueries {
+  const float* q = nullptr;
+  float* out = nullptr;
+  int64_t stride = 0;
+  int32_t n_heads = 0;
+  int32_t head_dim = 0;
+  int32_t pos0 = 0;
+  int32_t n_tokens = 0;
+  float scale = 1.f;  // 1 / sqrt(head_dim) for Llama
+};
+
+// Causal attention of a GQA group over the paged cache (positions 0 .. pos0 + n_tokens - 1 must
+// be written): out[t, i] = sum_{j <= pos0 + t} softmax_j(scale * q[t, i] . K[j]) V[j].
+// Single-threaded; calls with disjoint `out` may run concurrently. No allocation.
+void attention_paged(const AttentionQueries& a, const PagedKv& kv);
 
 }  // namespace maas

@@ -36,6 +36,9 @@ struct KernelSet {
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
   PromptMatmulFn mm_prompt;  // nullptr: every call runs the tiles
+  // kRows16 matrices (MatmulArgs.w at the first group; r0, r1 multiples of 16 or n_rows).
+  // nullptr: matmul() converts each 16-row group back to kRows and runs mm_q8_0 / mm_q4_0.
+  MatmulFn mm_q8_0x16, mm_q4_0x16;
   MatmulFn for_type(GgmlType t) const;
 };
 
@@ -48,6 +51,9 @@ const KernelSet* amx_kernels();
 bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 // The variant kernels.h dispatches to: the best this CPU has, lowered by MAAS_KERNELS.
 const KernelSet& active_kernels();
+
+// Converts row group g (rows 16g .. 16g + 15) of a kRows16 matrix back to 16 kRows rows.
+void deinterleave_group16(const WeightMatrix& w, int64_t g, uint8_t* rows);
 
 // Activation formats: float rows for F32/F16/BF16 weights, BlockQ8A rows for Q8_0/Q4_0, BlockQ8K
 // rows for Q4_K/Q6_K. n_cols must be a multiple of the weight type's block size.

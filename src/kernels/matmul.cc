@@ -30,7 +30,10 @@ uint8_t* act_scratch(size_t bytes) {
 
 void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int64_t n_tokens,
                  float* y, ThreadPool& pool) {
-  const MatmulFn fn = ks.for_type(w.type);
+  const bool rows16 = w.layout == WeightLayout::kRows16;
+  CHECK(!rows16 || (w.n_rows % 16 == 0 && (w.type == GgmlType::kQ8_0 || w.type == GgmlType::kQ4_0)));
+  const MatmulFn fn16 = !rows16 ? nullptr : w.type == GgmlType::kQ8_0 ? ks.mm_q8_0x16 : ks.mm_q4_0x16;
+  const MatmulFn fn = fn16 != nullptr ? fn16 : ks.for_type(w.type);
   CHECK_MSG(fn != nullptr, "matmul: unsupported weight type");
   CHECK(w.n_cols % ggml_traits(w.type).block_size == 0);
   if (n_tokens <= 0 || w.n_rows <= 0) return;
@@ -65,6 +68,23 @@ void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int
     a.x = act;
   }
 
+  if (rows16 && fn16 == nullptr) {
+    // No kRows16 kernels in this variant: each 16-row group goes back to ggml's layout first.
+    pool.run([&](int ith, int nth) {
+      thread_local std::vector<uint8_t> rows;
+      rows.resize(a.w_row_bytes * 16);
+      long r0, r1;
+      ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kRowAlign, &r0, &r1);
+      for (int64_t r = r0; r < r1; r += 16) {
+        deinterleave_group16(w, r / 16, rows.data());
+        MatmulArgs g = a;
+        g.w = rows.data();
+        g.y = a.y + r;
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) fn(g, 0, 16, t0, std::min(n_tokens, t0 + kTokenChunk));
+      }
+    });
+    return;
+  }
   pool.run([&](int ith, int nth) {
     long r0, r1;
     ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kRowAlign, &r0, &r1);

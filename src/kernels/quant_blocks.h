@@ -51,6 +51,24 @@ static_assert(sizeof(BlockQ4_0) == 18, "ggml block_q4_0");
 static_assert(sizeof(BlockQ4K) == 144, "ggml block_q4_K");
 static_assert(sizeof(BlockQ6K) == 210, "ggml block_q6_K");
 
+// Interleaved layouts (WeightLayout::kRows16), made at load time for decode: 16 rows' block b
+// side by side, so one 512-bit register holds 4 elements of each of the 16 rows and a product's
+// int32 lanes are 16 output rows (no horizontal sums, one scale multiply per 16 rows). A matrix
+// is [row group g][block b] of these, groups of rows 16g .. 16g + 15; same bytes as ggml's.
+//   BlockQ8_0x16: d[i] = row i's d;  qs[k][i][m] = row i, element 4k + m        (k < 8)
+//   BlockQ4_0x16: d[i] = row i's d;  qs[k][i][m] = row i's elements 4k + m (low nibble) and
+//                 16 + 4k + m (high nibble), as ggml's nibbles (value + 8)      (k < 4)
+struct BlockQ8_0x16 {
+  uint16_t d[16];
+  int8_t qs[8][16][4];
+};
+struct BlockQ4_0x16 {
+  uint16_t d[16];
+  uint8_t qs[4][16][4];
+};
+static_assert(sizeof(BlockQ8_0x16) == 16 * sizeof(BlockQ8_0));
+static_assert(sizeof(BlockQ4_0x16) == 16 * sizeof(BlockQ4_0));
+
 // Activation block for Q8_0 / Q4_0 weights: like Q8_0 but with a float scale (no fp16 rounding of
 // the activations) and sum = sum(qs), which lets a kernel multiply Q4_0's unsigned nibbles (or
 // Q8_0's bytes offset by 128) directly, u8 x s8 as the dot-product instructions want, and take

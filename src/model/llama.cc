@@ -1,6 +1,8 @@
 // llama.cc — the Llama forward pass, top to bottom (Touvron et al. 2023; GQA, Ainslie et al.).
 #include "model/llama.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "kernels/kernels.h"
@@ -16,6 +18,7 @@ StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::from_file(std::unique_ptr<Gguf
   std::unique_ptr<LlamaModel> m(new LlamaModel());
   ASSIGN_OR_RETURN(m->config_, LlamaConfig::from_gguf(*file));
   ASSIGN_OR_RETURN(m->weights_, LlamaWeights::bind(*file, m->config_));
+  interleave_for_decode(m->weights_);
   m->rope_ = std::make_unique<Rope>(m->config_, m->weights_.rope_freqs);
   m->file_ = std::move(file);
   return m;
@@ -40,16 +43,9 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, f
   CHECK(n > 0);
   grow(x_, n * d); grow(xn_, n * d); grow(q_, n * dq); grow(k_, n * dkv); grow(v_, n * dkv);
   grow(attn_, n * dq); grow(gate_, n * dff); grow(up_, n * dff); grow(proj_, n * d);
-  tok_seq_.resize(static_cast<size_t>(n));
-  tok_pos_.resize(static_cast<size_t>(n));
   int64_t t0 = 0;
-  for (size_t s = 0; s < batch.seqs.size(); ++s) {
-    const BatchSequence& seq = batch.seqs[s];
+  for (const BatchSequence& seq : batch.seqs) {
     CHECK(static_cast<int64_t>(seq.n_past + seq.n_tokens) <= static_cast<int64_t>(seq.n_table) * cache.block_size());
-    for (int32_t j = 0; j < seq.n_tokens; ++j) {
-      tok_seq_[static_cast<size_t>(t0 + j)] = static_cast<int32_t>(s);
-      tok_pos_[static_cast<size_t>(t0 + j)] = seq.n_past + j;
-    }
     t0 += seq.n_tokens;
   }
   CHECK(t0 == n);
@@ -58,8 +54,7 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, f
   for (int64_t t = 0; t < n; ++t) {
     int32_t id = batch.tokens[static_cast<size_t>(t)];
     CHECK(id >= 0 && id < c.n_vocab);
-    const uint8_t* row = static_cast<const uint8_t*>(weights_.token_embd.data) + id * weights_.token_embd.row_bytes();
-    dequantize_row(weights_.token_embd.type, row, &x_[t * d], d);
+    dequantize_matrix_row(weights_.token_embd, id, &x_[t * d]);
   }
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
@@ -100,9 +95,8 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, f
 //   attn[t,h] = sum_{j<=p} softmax_j(q[t,h]·K[g,j] / sqrt(head_dim)) V[g,j]
 void LlamaModel::attention(const Batch& batch, int32_t il, KvCache& cache, ThreadPool& pool) {
   const LlamaConfig& c = config_;
-  const int64_t n = static_cast<int64_t>(batch.tokens.size());
   const int32_t hd = c.head_dim, dq = c.n_embd_q(), dkv = c.n_embd_kv(), bs = cache.block_size();
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int32_t n_gqa = c.n_gqa();
 
   // RoPE on q and k, then append k and v to the cache.
   int64_t t = 0;
@@ -117,31 +111,43 @@ void LlamaModel::attention(const Batch& batch, int32_t il, KvCache& cache, Threa
     }
   }
 
-  int32_t max_pos = 0;
-  for (const BatchSequence& seq : batch.seqs) max_pos = std::max(max_pos, seq.n_past + seq.n_tokens);
-  grow(scores_, static_cast<size_t>(pool.n_threads()) * max_pos);
-
-  // Work items (token, head) are dealt out round-robin: a prompt's later tokens attend to more
-  // positions, so contiguous halves would leave one thread with three quarters of the work.
-  const int64_t n_work = n * c.n_head;
-  pool.run([&](int ith, int nth) {
-    float* scores = &scores_[static_cast<size_t>(ith) * max_pos];
-    for (int64_t w = ith; w < n_work; w += nth) {
-      const int64_t tok = w / c.n_head;
-      const int32_t h = static_cast<int32_t>(w % c.n_head), g = h / c.n_gqa();
-      const BatchSequence& seq = batch.seqs[static_cast<size_t>(tok_seq_[static_cast<size_t>(tok)])];
-      const int32_t pos = tok_pos_[static_cast<size_t>(tok)];
-      const float* q = &q_[tok * dq + h * hd];
-      for (int32_t j = 0; j <= pos; ++j) {
-        scores[j] = dot_f32(q, cache.k(il, seq.block_table[j / bs], j % bs) + g * hd, hd) * scale;
-      }
-      softmax(scores, pos + 1);
-      float* out = &attn_[tok * dq + h * hd];
-      std::fill_n(out, hd, 0.0f);
-      for (int32_t j = 0; j <= pos; ++j) {
-        axpy_f32(scores[j], cache.v(il, seq.block_table[j / bs], j % bs) + g * hd, out, hd);
-      }
+  // One work item per (KV head, chunk): the chunks of every head go by heaviest first and threads
+  // take the next item as they finish, so the last ones taken are the cheapest.
+  plan_attention(batch);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int64_t n_chunks = static_cast<int64_t>(chunks_.size()), n_work = n_chunks * c.n_head_kv;
+  std::atomic<int64_t> next{0};
+  pool.run([&](int, int) {
+    for (int64_t w = next.fetch_add(1, std::memory_order_relaxed); w < n_work;
+         w = next.fetch_add(1, std::memory_order_relaxed)) {
+      const AttentionChunk& ch = chunks_[static_cast<size_t>(w % n_chunks)];
+      const int32_t g = static_cast<int32_t>(w / n_chunks);
+      const BatchSequence& seq = batch.seqs[static_cast<size_t>(ch.seq)];
+      const int64_t first = ch.tok * dq + static_cast<int64_t>(g) * n_gqa * hd;  // head g * n_gqa of token ch.tok
+      // q, out: [n_tokens][n_gqa][hd] with row stride dq; K, V of head g: [slot][hd], stride dkv
+      attention_paged({.q = &q_[first], .out = &attn_[first], .stride = dq, .n_heads = n_gqa, .head_dim = hd,
+                       .pos0 = ch.pos0, .n_tokens = ch.n_tokens, .scale = scale},
+                      {.k = cache.k(il, 0, 0) + g * hd, .v = cache.v(il, 0, 0) + g * hd, .row_stride = dkv,
+                       .block_table = seq.block_table, .block_size = bs});
     }
+  });
+}
+
+// attention()'s chunks: up to kChunk consecutive new tokens of one sequence, latest first. The
+// kernel reads each cached K/V row once for all of a chunk's rows; later tokens see more keys.
+void LlamaModel::plan_attention(const Batch& batch) {
+  constexpr int32_t kChunk = 16;
+  chunks_.clear();
+  int64_t t = 0;
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const BatchSequence& seq = batch.seqs[s];
+    for (int32_t j = 0; j < seq.n_tokens; j += kChunk) {
+      chunks_.push_back({static_cast<int32_t>(s), t + j, seq.n_past + j, std::min(kChunk, seq.n_tokens - j)});
+    }
+    t += seq.n_tokens;
+  }
+  std::sort(chunks_.begin(), chunks_.end(), [](const AttentionChunk& a, const AttentionChunk& b) {
+    return a.pos0 + a.n_tokens > b.pos0 + b.n_tokens;
   });
 }
 

@@ -59,6 +59,7 @@ class LlamaModel {
  private:
   LlamaModel() = default;
   void attention(const Batch& batch, int32_t layer, KvCache& cache, ThreadPool& pool);
+  void plan_attention(const Batch& batch);  // fills chunks_
 
   std::unique_ptr<GgufFile> file_;
   LlamaConfig config_;
@@ -75,9 +76,14 @@ class LlamaModel {
   std::vector<float> gate_;    // [n, n_ff]
   std::vector<float> up_;      // [n, n_ff]
   std::vector<float> proj_;    // [n, n_embd] output of wo / w_down
-  std::vector<float> scores_;  // [n_threads, max positions] attention scores per thread
-  std::vector<int32_t> tok_seq_;  // [n] sequence index of each token
-  std::vector<int32_t> tok_pos_;  // [n] position of each token in its sequence
+  // attention()'s work: consecutive new tokens of one sequence, heaviest (latest) first.
+  struct AttentionChunk {
+    int32_t seq;       // index in Batch::seqs
+    int64_t tok;       // first token's row in the batch
+    int32_t pos0;      // its position in the sequence
+    int32_t n_tokens;
+  };
+  std::vector<AttentionChunk> chunks_;
 };
 
 }  // namespace maas

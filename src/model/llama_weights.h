@@ -5,6 +5,7 @@
 // Lifetime: borrows the GgufFile, which must outlive it. Immutable after binding.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "base/status.h"
@@ -32,10 +33,16 @@ struct LlamaWeights {
   WeightMatrix output;            // [n_vocab][n_embd]; = token_embd when tied
   std::vector<float> rope_freqs;  // [n_rot/2] divisors of the RoPE frequencies; empty = none
   std::vector<LlamaLayerWeights> layers;
+  std::shared_ptr<uint8_t> storage;  // owns matrices re-laid at load (interleave_for_decode)
 
   // InvalidArgument naming the tensor for a missing tensor or wrong shape, Unimplemented for
   // a type maas has no kernel for.
   static StatusOr<LlamaWeights> bind(const GgufFile& file, const LlamaConfig& config);
 };
+
+// Re-lays the Q8_0 / Q4_0 matrices that the active kernels multiply faster interleaved
+// (kernels.h kRows16) into w.storage and drops the file's pages behind them; no-op when none
+// would gain or MAAS_INTERLEAVE=0. Load-time work, once per model (weight_packing.cc).
+void interleave_for_decode(LlamaWeights& w);
 
 }  // namespace maas

@@ -142,15 +142,22 @@ struct RowGroup {
 };
 
 void unpack_rows(const WeightMatrix& w, int64_t r, RowGroup& g) {
+  // kRows16 groups go back to ggml's layout first (16 rows: one group).
+  thread_local std::vector<uint8_t> rows16;
+  const uint8_t* base = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * w.row_bytes();
+  if (w.layout == WeightLayout::kRows16) {
+    rows16.resize(w.row_bytes() * kT);
+    deinterleave_group16(w, r / kT, rows16.data());
+    base = rows16.data();
+  }
   const int64_t n = w.n_cols;
   const int64_t units = w.type == GgmlType::kQ6_K ? n / 16 : n / 32;  // A tiles per row group
   const int unit = w.type == GgmlType::kQ6_K ? 16 : 32;
   g.q.assign(static_cast<size_t>(n) * kT, 0);
   g.sc.assign(static_cast<size_t>(units) * kT, 0.f);
   if (w.type == GgmlType::kQ4_K) g.mn.assign(static_cast<size_t>(units) * kT, 0.f);
-  const auto* base = static_cast<const uint8_t*>(w.data);
   for (int i = 0; i < kT && r + i < w.n_rows; ++i) {
-    const uint8_t* row = base + static_cast<size_t>(r + i) * w.row_bytes();
+    const uint8_t* row = base + static_cast<size_t>(i) * w.row_bytes();
     auto q_at = [&](int64_t u) { return g.q.data() + (u * kT + i) * unit; };
     auto sc_at = [&](int64_t u) -> float& { return g.sc[static_cast<size_t>(u * kT + i)]; };
     switch (w.type) {

@@ -1,7 +1,8 @@
 // kernels_avx512.cc — the AVX-512 variant (F, BW, VL, DQ, VNNI). Float weights run 16 lanes wide
 // with masked loads for the row tail; the quantized tiles are x86_quant.inc compiled with VNNI
 // (vpdpbusd / vpdpwssd on 256-bit registers) and, thanks to the 32 vector registers, with larger
-// tiles than AVX2; Q8_0 and Q4_0 instead use the 512-bit tiles of x86_quant512.inc.
+// tiles than AVX2; Q8_0 and Q4_0 instead use the 512-bit tiles of x86_quant512.inc, and their
+// interleaved (kRows16) matrices the kernels of x86_rows16_512.inc.
 #include <immintrin.h>
 
 #include <cstring>
@@ -17,6 +18,7 @@ namespace {
 #include "kernels/cpu/x86_quant.inc"
 #undef MAAS_X86_VNNI
 #include "kernels/cpu/x86_quant512.inc"
+#include "kernels/cpu/x86_rows16_512.inc"
 
 // Each loader reads up to 16 elements of a row; `m` masks off columns past the end.
 struct Load16F32 {
@@ -92,6 +94,12 @@ void mm_q8_0(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1
 void mm_q4_0(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
   run_tiles<8, 8, Q4_0Kern512>(a, r0, r1, t0, t1);
 }
+void mm_q8_0x16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  mm_rows16<Q8_0x16>(a, r0, r1, t0, t1);
+}
+void mm_q4_0x16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  mm_rows16<Q4_0x16>(a, r0, r1, t0, t1);
+}
 void mm_q4_k(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
   run_tiles<4, 4, Q4KKern512>(a, r0, r1, t0, t1);
 }
@@ -128,6 +136,6 @@ void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
 
 extern const KernelSet kAvx512Kernels;
 const KernelSet kAvx512Kernels = {"avx512", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr};
+                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, mm_q8_0x16, mm_q4_0x16};
 
 }  // namespace maas::kern

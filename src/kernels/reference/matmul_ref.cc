@@ -8,9 +8,8 @@ namespace maas::ref {
 
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) {
   std::vector<float> row(static_cast<size_t>(w.n_cols));
-  const auto* base = static_cast<const uint8_t*>(w.data);
   for (int64_t r = 0; r < w.n_rows; ++r) {
-    dequantize_row(w.type, base + static_cast<size_t>(r) * w.row_bytes(), row.data(), w.n_cols);
+    dequantize_matrix_row(w, r, row.data());
     for (int64_t t = 0; t < n_tokens; ++t) {
       double acc = 0;
       const float* xt = x + t * w.n_cols;

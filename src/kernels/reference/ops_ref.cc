@@ -1,6 +1,6 @@
 // ops_ref.cc — scalar versions of the element-wise ops. rms_norm, silu_mul, softmax and
 // add_inplace are cheap next to the matmuls, so these are also what kernels.h runs; dot_f32 and
-// axpy_f32 have SIMD variants (attention calls them per cached position).
+// axpy_f32 have SIMD variants (attention itself is attention_paged, reference/attention_ref.cc).
 #include <algorithm>
 #include <cmath>
 
