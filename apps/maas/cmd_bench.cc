@@ -87,15 +87,20 @@ int cmd_bench(const std::vector<std::string>& argv) {
   bool json = args->get("--output", args->get("-o")) == "json";
 
   std::fprintf(stderr, "loading %s ...\n", path.c_str());
+  const auto load_start = std::chrono::steady_clock::now();
   auto model = LlamaModel::load(path);
   if (!model.ok()) return report_error(model.status().message());
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   ThreadPool pool(threads);
   const int32_t bs = 16, positions = static_cast<int32_t>(std::max(*p, *n)) + bs;
   KvCache cache((*model)->config(), positions / bs + 1, bs);
+  std::fprintf(stderr, "loaded in %.2f s; KV cache %.1f MiB (%d blocks of %d)\n", load_s,
+               static_cast<double>(cache.bytes()) / 1048576.0, cache.n_blocks(), bs);
   BenchContext b{model->get(), &pool, &cache, {}, {}, std::mt19937(1234)};
   b.table.resize(static_cast<size_t>(cache.n_blocks()));
   std::iota(b.table.begin(), b.table.end(), 0);
-  b.logits.resize(static_cast<size_t>((*model)->config().n_vocab) * static_cast<size_t>(*nb));
+  // Batches ask for the last position's logits only (all_logits false): one row, as llama-bench.
+  b.logits.resize(static_cast<size_t>((*model)->config().n_vocab));
 
   const GgufFile& f = (*model)->file();
   nlohmann::ordered_json results = nlohmann::json::array();
