@@ -12,10 +12,14 @@
 // and then packed per group of 16 tokens, once per call. Q6_K's 16-element sub-blocks use the
 // first or second half of a 32-element B tile (4 of its 8 rows).
 //
-// The tile registers are configured once per thread (kTileConfig below) and never released.
+// Interleaved (kRows16) Q8_0 / Q4_0 matrices take the other orientation (amx_matmul_rows16): their
+// blocks already are B tiles, and the activations' rows are the A tile.
+//
+// The tile registers are configured once per thread (configure_tiles below) and never released.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -142,14 +146,7 @@ struct RowGroup {
 };
 
 void unpack_rows(const WeightMatrix& w, int64_t r, RowGroup& g) {
-  // kRows16 groups go back to ggml's layout first (16 rows: one group).
-  thread_local std::vector<uint8_t> rows16;
   const uint8_t* base = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * w.row_bytes();
-  if (w.layout == WeightLayout::kRows16) {
-    rows16.resize(w.row_bytes() * kT);
-    deinterleave_group16(w, r / kT, rows16.data());
-    base = rows16.data();
-  }
   const int64_t n = w.n_cols;
   const int64_t units = w.type == GgmlType::kQ6_K ? n / 16 : n / 32;  // A tiles per row group
   const int unit = w.type == GgmlType::kQ6_K ? 16 : 32;
@@ -326,11 +323,133 @@ std::vector<uint8_t>& packed_scratch() {
   return buf;
 }
 
+// ---- kRows16 matrices: the weights are the B tile ----------------------------------------------
+//
+// An interleaved Q8_0 block (quant_blocks.h) is qs[k][row][4]: exactly the VNNI layout of a B tile
+// whose 16 columns are the group's rows. So the weights load straight from memory as B (Q4_0:
+// after a vectorized nibble unpack, once per row group and token chunk), the activations' BlockQ8A
+// rows load straight as A (16 tokens x 32 bytes, stride one activation row), and C[token][row]
+// holds 16 rows of one token: the accumulators are per token, written to y without a transpose.
+// Nothing is packed per call but the activations' quantization.
+
+// Q4_0 group block -> B tile bytes: rows k < 4 the low nibbles of line k, rows 4..7 the high, - 8.
+inline void unpack_q4_0x16(const BlockQ4_0x16& blk, int8_t* out) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+  for (int k = 0; k < 4; ++k) {
+    const __m512i raw = _mm512_loadu_si512(blk.qs[k]);
+    _mm512_store_si512(out + 64 * k, _mm512_sub_epi8(_mm512_and_si512(raw, m4), eight));
+    _mm512_store_si512(out + 64 * (k + 4), _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(raw, 4), m4), eight));
+  }
+}
+
+// acc[j] += C[j] * (d_w(16 rows) * d_x[token j]) for the 16 token rows of a stored C tile.
+inline void scale_add_rows16(const int32_t* c, __m512 dw, const uint8_t* x, size_t x_row_bytes, int64_t b,
+                             __m512 (&acc)[kT]) {
+  for (int j = 0; j < kT; ++j) {
+    const float dx = reinterpret_cast<const BlockQ8A*>(x + j * x_row_bytes)[b].d;
+    acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c + kT * j)), _mm512_mul_ps(dw, _mm512_set1_ps(dx)),
+                             acc[j]);
+  }
+}
+
+// 16 tokens (activation rows from x) x one 16-row group over all blocks. Block b's B tile is at
+// wq + b * qstride (Q8_0: in the group's blocks; Q4_0: unpacked), its 16 fp16 scales at
+// wd + b * dstride.
+void tile_rows16(const int8_t* wq, size_t qstride, const uint8_t* wd, size_t dstride, const uint8_t* x,
+                 size_t x_row_bytes, int64_t nb, __m512 (&acc)[kT]) {
+  alignas(64) int32_t c0[kT * kT], c1[kT * kT];
+  const uint8_t* xq = x + offsetof(BlockQ8A, qs);
+  auto dw_at = [&](int64_t b) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wd + b * dstride)));
+  };
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    TLOAD(kB0, wq + b * qstride, 64);
+    TLOAD(kA0, xq + b * sizeof(BlockQ8A), x_row_bytes);
+    TLOAD(kB1, wq + (b + 1) * qstride, 64);
+    TLOAD(kA1, xq + (b + 1) * sizeof(BlockQ8A), x_row_bytes);
+    TZERO(kC0);
+    TZERO(kC1);
+    TDP_SS(kC0, kA0, kB0);
+    TDP_SS(kC1, kA1, kB1);
+    TSTORE(kC0, c0, 64);
+    TSTORE(kC1, c1, 64);
+    scale_add_rows16(c0, dw_at(b), x, x_row_bytes, b, acc);
+    scale_add_rows16(c1, dw_at(b + 1), x, x_row_bytes, b + 1, acc);
+  }
+  if (b < nb) {
+    TLOAD(kB0, wq + b * qstride, 64);
+    TLOAD(kA0, xq + b * sizeof(BlockQ8A), x_row_bytes);
+    TZERO(kC0);
+    TDP_SS(kC0, kA0, kB0);
+    TSTORE(kC0, c0, 64);
+    scale_add_rows16(c0, dw_at(b), x, x_row_bytes, b, acc);
+  }
+}
+
+bool amx_matmul_rows16(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  const int64_t nb = w.n_cols / kQK0;
+  const size_t xrb = act_row_bytes(w.type, w.n_cols), group_bytes16 = w.row_bytes() * kT;
+  const size_t wstride = group_bytes16 / static_cast<size_t>(nb);  // bytes per interleaved block
+  const int64_t n_groups = (n_tokens + kT - 1) / kT;
+  // Activation rows, the last group padded with zero rows (d = 0).
+  std::vector<uint8_t>& act = packed_scratch();
+  if (act.size() < xrb * static_cast<size_t>(n_groups * kT)) act.resize(xrb * static_cast<size_t>(n_groups * kT));
+  pool.run([&](int ith, int nth) {
+    long t0, t1;
+    ThreadPool::split(static_cast<long>(n_groups * kT), ith, nth, kT, &t0, &t1);
+    for (long t = t0; t < t1; ++t) {
+      uint8_t* row = act.data() + static_cast<size_t>(t) * xrb;
+      if (t < n_tokens) {
+        prepare_act_row(w.type, x + t * w.n_cols, row, w.n_cols);
+      } else {
+        std::memset(row, 0, xrb);
+      }
+    }
+  });
+  const int64_t chunk_groups = std::max<int64_t>(1, static_cast<int64_t>(kActChunkBytes / (xrb * kT)));
+  pool.run([&](int ith, int nth) {
+    configure_tiles();
+    thread_local std::vector<int8_t> unpacked;  // Q4_0: the row group's B tiles
+    long r0, r1;
+    ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kT, &r0, &r1);
+    for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
+      const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
+      for (int64_t r = r0; r < r1; r += kT) {
+        const uint8_t* group = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r / kT) * group_bytes16;
+        const int8_t* wq;
+        size_t stride;
+        if (w.type == GgmlType::kQ8_0) {
+          wq = reinterpret_cast<const int8_t*>(group + offsetof(BlockQ8_0x16, qs));
+          stride = wstride;
+        } else {
+          unpacked.resize(static_cast<size_t>(nb) * 512 + 64);
+          int8_t* u = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(unpacked.data()) + 63) & ~uintptr_t{63});
+          for (int64_t b = 0; b < nb; ++b) {
+            unpack_q4_0x16(*reinterpret_cast<const BlockQ4_0x16*>(group + b * wstride), u + b * 512);
+          }
+          wq = u;
+          stride = 512;
+        }
+        for (int64_t g = c0; g < c1; ++g) {
+          __m512 acc[kT];
+          for (int j = 0; j < kT; ++j) acc[j] = _mm512_setzero_ps();
+          tile_rows16(wq, stride, group, wstride, act.data() + static_cast<size_t>(g * kT) * xrb, xrb, nb, acc);
+          const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
+          for (int j = 0; j < toks; ++j) _mm512_storeu_ps(y + (g * kT + j) * w.n_rows + r, acc[j]);
+        }
+      }
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   const GgmlType t = w.type;
   if (n_tokens < kMinTokens) return false;
+  if (w.layout == WeightLayout::kRows16) return amx_matmul_rows16(w, x, n_tokens, y, pool);
   if (t != GgmlType::kQ8_0 && t != GgmlType::kQ4_0 && t != GgmlType::kQ4_K && t != GgmlType::kQ6_K) return false;
 
   // Activations: quantized and packed once, groups split across the threads.
