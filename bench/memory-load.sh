@@ -82,7 +82,8 @@ tg_rate() { awk -F'|' -v t="tg$TG" '$0 ~ "\\| *" t " *\\|" { split($(NF - 1), a,
 load_s_maas() { awk '$2 == "|" && $3 == "model" { t = $1; exit } END { print t == "" ? "?" : sprintf("%.2f", t) }' "$1"; }
 load_s_llama() { awk '$2 ~ /^(llama_context|llama_init_from_model):/ { t = $1 } END { print t == "" ? "?" : sprintf("%.2f", t) }' "$1"; }
 
-# KV cache as printed: llama.cpp prints it with -v; maas bench prints none.
+# KV cache as printed: llama.cpp with -v, maas bench on its "loaded in ... KV cache N MiB" line.
+kv_maas() { grep -oE 'KV cache [0-9.]+ MiB' "$1" | head -1 | grep -oE '[0-9.]+ MiB' || echo "?"; }
 kv_llama() { grep -oE 'KV (self|buffer) size *= *[0-9.]+ MiB' "$1" | head -1 | grep -oE '[0-9.]+ MiB' || echo "?"; }
 
 mib() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; }
@@ -102,7 +103,7 @@ for model in "$@"; do
       log="$tmp/$(basename "$model").$tool.$run.log"
       if [[ $tool == maas ]]; then
         run_one "$log" build/bin/maas bench --model "$model" -p 0 -n "$TG" -r 1 --threads "$THREADS"
-        load=$(load_s_maas "$log") kv="not printed"
+        load=$(load_s_maas "$log") kv=$(kv_maas "$log")
       else
         run_one "$log" "$LLAMA_BENCH" -m "$model" -p 0 -n "$TG" -r 1 -t "$THREADS" -v
         load=$(load_s_llama "$log") kv=$(kv_llama "$log")
