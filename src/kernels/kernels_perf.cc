@@ -1,6 +1,8 @@
 // kernels_perf.cc — the performance mode of the kernel harness: times matmul per weight type and
 // variant for decode (1 token) and prompt (64 tokens) shapes on a 2-thread pool, printing weight
 // GB/s (weight bytes / time) and GFLOP/s. Usage: kernels_perf [variant] [threads] [type]
+// `kernels_perf attention` times attention_paged instead (one thread, one GQA group of the 1B
+// shape: a 512-token prompt, and one decode step after it) for the reference and each SIMD ISA.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -9,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <cmath>
+#include <numeric>
+
+#include "kernels/attention_internal.h"
 #include "kernels/kernels_internal.h"
 #include "kernels/test_util.h"
 
@@ -45,8 +51,48 @@ Timing time_call(const kern::KernelSet& ks, const WeightMatrix& w, const float* 
   return best;
 }
 
+// Best of 5 calls of each attention implementation on a 512-token prompt (tokens 0..511 of one
+// GQA group: head_dim 64, 4 query heads, 16-slot blocks) and on one decode step at position 512.
+int run_attention() {
+  const int32_t hd = 64, n_q = 4, bs = 16, n_pos = 513;
+  const int32_t n_blocks = (n_pos + bs - 1) / bs;
+  const std::vector<float> k = kern_test::gaussian(static_cast<size_t>(n_blocks * bs * hd), 1);
+  const std::vector<float> v = kern_test::gaussian(k.size(), 2);
+  const std::vector<float> q = kern_test::gaussian(static_cast<size_t>(n_pos * n_q * hd), 3);
+  std::vector<float> out(q.size());
+  std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+  std::iota(table.begin(), table.end(), 0);
+  const PagedKv kv{k.data(), v.data(), hd, table.data(), bs};
+  using Fn = void (*)(const AttentionQueries&, const PagedKv&);
+  struct Impl { const char* name; Fn fn; bool ok; };
+  const Impl impls[] = {{"ref", ref::attention_paged, true},
+                        {"avx2", kern::attention_paged_avx2, kern::avx2_attention_supported()},
+                        {"avx512", kern::attention_paged_avx512, kern::avx512_attention_supported()}};
+  std::printf("%-7s %-22s %10s %9s\n", "impl", "case", "us", "GFLOP/s");
+  for (const Impl& im : impls) {
+    if (!im.ok) continue;
+    for (int32_t n_tokens : {512, 1}) {
+      const int32_t pos0 = n_tokens == 1 ? 512 : 0;
+      const AttentionQueries a{q.data() + static_cast<size_t>(pos0) * n_q * hd, out.data() + static_cast<size_t>(pos0) * n_q * hd,
+                               int64_t{n_q} * hd, n_q, hd, pos0, n_tokens, 1.f / std::sqrt(static_cast<float>(hd))};
+      double best = 1e30;
+      for (int rep = 0; rep < 5; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        im.fn(a, kv);
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      double pairs = 0;  // (query row, key) pairs: 2 * head_dim multiply-adds each (scores and values)
+      for (int32_t t = 0; t < n_tokens; ++t) pairs += static_cast<double>(n_q) * (pos0 + t + 1);
+      std::printf("%-7s %-22s %10.1f %9.2f\n", im.name, n_tokens == 1 ? "decode at 512" : "prompt 512", best * 1e6,
+                  pairs * 4.0 * hd / best * 1e-9);
+    }
+  }
+  return 0;
+}
+
 int run(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
+  if (only == "attention") return run_attention();
   const int n_threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const std::string only_type = argc > 3 ? argv[3] : "";
   ThreadPool pool(n_threads);
