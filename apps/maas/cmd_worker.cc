@@ -1,10 +1,14 @@
 // cmd_worker.cc — `maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]`: one
 // model's inference server. Prints "listening on http://HOST:PORT" once the socket is bound,
 // then loads the model (readiness answers 503 meanwhile). SIGTERM or SIGINT drains: readiness
-// fails, running requests finish up to --drain-timeout seconds, then exit 0.
+// fails, running requests finish up to --drain-timeout seconds, then exit 0; during the load
+// it exits 0 at once.
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "args.h"
 #include "base/log.h"
@@ -59,11 +63,31 @@ int cmd_worker(const std::vector<std::string>& argv) {
   if (Status s = server.start_http(); !s.ok()) return report_error(s.message());
   std::printf("listening on http://%s:%u\n", o.host.c_str(), server.port());
   std::fflush(stdout);
-  if (Status s = server.load(); !s.ok()) return report_error(s.message());
+
+  // The signal waiter runs from before the load: a stop while the model is still loading (a
+  // large file can take minutes) exits at once, as there is nothing to drain yet.
+  std::mutex mu;
+  bool loading = true;
+  int sig = 0;
+  std::thread waiter([&] {
+    sigwait(&stop_signals, &sig);
+    std::lock_guard<std::mutex> lock(mu);
+    if (loading) {
+      LOG_INFO("signal %d while loading the model: exiting", sig);
+      std::_Exit(0);
+    }
+  });
+  if (Status s = server.load(); !s.ok()) {
+    const int rc = report_error(s.message());
+    std::_Exit(rc);  // the waiter thread is blocked in sigwait
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    loading = false;
+  }
   LOG_INFO("ready: %s", o.model_path.c_str());
   if (o.api_keys.empty()) LOG_WARN("no --api-key given: the API is open to anyone who can reach the port");
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  waiter.join();
   LOG_INFO("signal %d: draining", sig);
   server.drain_and_stop();
   LOG_INFO("stopped");

@@ -95,7 +95,7 @@ Json schemas() {
   return {{"CompletionRequest", completion_req}, {"ChatRequest", chat_req}, {"Completion", completion}, {"ChatCompletion", chat},
           {"Error", error}, {"Status", status}, {"Info", info}, {"ModelList", models}, {"TokenizeRequest", tok_req},
           {"TokenizeResponse", tok_resp}, {"DetokenizeRequest", detok_req}, {"DetokenizeResponse", detok_resp},
-          {"Metrics", {{"type", "string"}}}};
+          {"Metrics", {{"type", "string"}}}, {"OpenApiDocument", {{"type", "object"}}}};
 }
 
 std::string build() {
@@ -112,6 +112,7 @@ std::string build() {
       {"/health/live", get_op("healthLive", "Liveness", "Status")},
       {"/health/ready", get_op("healthReady", "Readiness (503 while loading or draining)", "Status")},
       {"/metrics", get_op("metrics", "Prometheus metrics", "Metrics")},
+      {"/openapi.json", get_op("openapi", "This OpenAPI document", "OpenApiDocument")},
   };
   for (const char* p : {"/completions", "/chat/completions"}) {
     paths[p]["post"]["parameters"] = Json::array({

@@ -218,7 +218,7 @@ test("OpenAPI: /openapi.json validates, /swagger.json is the same, every served 
   assert.deepEqual(swagger.json, doc.json);
 
   // The routes the server answers (probe a candidate list: a route exists when the path is not a
-  // 404). The document routes themselves are left out, as FastAPI / vLLM do.
+  // 404). /openapi.json is documented too (its /swagger.json alias is not).
   const candidates = ["/v1/completions", "/v1/chat/completions", "/completions", "/chat/completions", "/info", "/v1/models",
     "/tokenize", "/detokenize", "/health", "/health/live", "/health/ready", "/metrics", "/v1/embeddings", "/embeddings",
     "/v1/responses", "/invocations", "/ping", "/version", "/v1/tokenize", "/v1/detokenize", "/load", "/start_profile",
@@ -231,6 +231,7 @@ test("OpenAPI: /openapi.json validates, /swagger.json is the same, every served 
     if (g.status !== 404 || po.status !== 404) served.push([p, g.status === 405 ? "post" : "get"]);
   }
   assert.ok(served.length >= 12, "probe found the routes: " + JSON.stringify(served));
+  assert.ok(api.paths["/openapi.json"]?.get, "the document lists itself");
   for (const [p, method] of served) {
     assert.ok(api.paths[p], `served route ${p} is in the OpenAPI document`);
     assert.ok(api.paths[p][method], `${method.toUpperCase()} ${p} is documented`);
