@@ -198,9 +198,8 @@ test("H4: a request that can never fit the KV cache is a non-retryable 4xx, refu
 });
 
 test("I3: while the model loads: liveness 200, readiness 503, inference 503 with Retry-After", async (t) => {
-  // The 1B model takes seconds to load; the tiny one is too quick to catch. Poll from the moment
-  // "listening on" is printed for ~1.5 s of loading, then kill it (SIGTERM is only taken once
-  // loading is done, so it would wait for the whole load).
+  // The 1B model takes a while to load (mapping and re-laying its weights); the tiny one is too
+  // quick to catch. Poll from the moment "listening on" is printed for up to ~1.5 s, then kill it.
   const model = "/work/models/1b-q8_0.gguf";
   if (!fs.existsSync(model)) return t.skip("no 1B model at " + model);
   const big = await startWorker([], { model, waitReady: false });
