@@ -14,7 +14,8 @@
 //                                read) or a chunked body crossing it
 //   431 `request_header_fields_too_large`  header bytes above max_header_bytes or more than
 //                                max_header_count fields
-//   503 `server_is_overloaded` (type server_error)  max_connections already open
+//   503 `server_is_overloaded` (type server_error)  max_connections already open, or
+//                                max_connections_per_ip from the client's address
 // Every response, including these, carries `x-request-id`.
 //
 // Path normalisation (Request::path), so that routing and auth see one canonical spelling:
@@ -106,6 +107,7 @@ struct ServerOptions {
   int write_timeout_ms = 60000;         // a pending write making no progress -> abort
   size_t max_write_buffer_bytes = 4 << 20;  // unsent streamed bytes before abort
   size_t max_connections = 10000;       // beyond: 503 and close
+  size_t max_connections_per_ip = 2048;  // from one client address; beyond: 503 and close
   int n_io_threads = 1;
 };
 

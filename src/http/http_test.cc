@@ -223,6 +223,34 @@ TEST_F(HttpTest, ConnectionCapRefusesWith503OrClose) {
   EXPECT_EQ(server_->n_connections(), 2u);
 }
 
+TEST_F(HttpTest, PerAddressCapRefusesThenAdmitsAfterAClose) {
+  ServerOptions o = test_options();
+  o.max_connections_per_ip = 2;  // all test clients come from 127.0.0.1
+  start(echo, o);
+  auto a = std::make_unique<Client>(port());
+  Client b(port());
+  Response r;
+  ASSERT_TRUE(a->send(make_request("GET", "/")));
+  ASSERT_TRUE(b.send(make_request("GET", "/")));
+  ASSERT_TRUE(a->read_response(&r));
+  ASSERT_TRUE(b.read_response(&r));
+  {
+    Client c(port());
+    Response refused;
+    ASSERT_TRUE(c.read_response(&refused, 2000));
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_NE(refused.body.find("server_is_overloaded"), std::string::npos);
+    EXPECT_TRUE(c.wait_closed(2000));
+  }
+  EXPECT_EQ(server_->n_connections(), 2u);
+  a.reset();  // one of the two closes: the address has room again
+  for (int i = 0; i < 200 && server_->n_connections() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  Client d(port());
+  ASSERT_TRUE(d.send(make_request("GET", "/")));
+  ASSERT_TRUE(d.read_response(&r, 2000));
+  EXPECT_EQ(r.status, 200);
+}
+
 TEST_F(HttpTest, TwoIoThreadsManyClients) {
   ServerOptions o = test_options();
   o.n_io_threads = 2;

@@ -24,12 +24,21 @@ using boost::system::error_code;
 
 // ---- ServerCore registry ----------------------------------------------------------------
 
-bool ServerCore::add(uint64_t id, std::shared_ptr<Connection> connection) {
+bool ServerCore::add(uint64_t id, std::shared_ptr<Connection> connection, const std::string& ip) {
   std::lock_guard lock(mu_);
   if (closing_) return false;
-  connections_.emplace(id, std::move(connection));
+  size_t& from_ip = per_ip_[ip];
+  if (from_ip >= options.max_connections_per_ip) return false;
+  ++from_ip;
+  connections_.emplace(id, Entry{std::move(connection), ip});
   n_connections_.store(connections_.size());
   return true;
+}
+
+bool ServerCore::has_room_for(const std::string& ip) const {
+  std::lock_guard lock(mu_);
+  auto it = per_ip_.find(ip);
+  return it == per_ip_.end() || it->second < options.max_connections_per_ip;
 }
 
 void ServerCore::remove(uint64_t id) {
@@ -37,7 +46,8 @@ void ServerCore::remove(uint64_t id) {
   std::lock_guard lock(mu_);
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  removed = std::move(it->second);
+  removed = std::move(it->second.connection);
+  if (auto ip = per_ip_.find(it->second.ip); ip != per_ip_.end() && --ip->second == 0) per_ip_.erase(ip);
   connections_.erase(it);
   n_connections_.store(connections_.size());
   if (connections_.empty()) cv_.notify_all();
@@ -48,7 +58,7 @@ std::vector<std::shared_ptr<Connection>> ServerCore::begin_close() {
   closing_ = true;
   std::vector<std::shared_ptr<Connection>> out;
   out.reserve(connections_.size());
-  for (auto& [id, c] : connections_) out.push_back(c);
+  for (auto& [id, e] : connections_) out.push_back(e.connection);
   return out;
 }
 
@@ -59,9 +69,10 @@ bool ServerCore::wait_empty(int timeout_ms) {
 }
 
 void ServerCore::clear() {
-  std::unordered_map<uint64_t, std::shared_ptr<Connection>> dropped;
+  std::unordered_map<uint64_t, Entry> dropped;
   std::lock_guard lock(mu_);
   dropped.swap(connections_);
+  per_ip_.clear();
   n_connections_.store(0);
 }
 
@@ -112,21 +123,27 @@ void Server::Impl::on_accept(error_code ec, tcp::socket socket) {
     do_accept();
     return;
   }
-  if (core.size() >= core.options.max_connections) {
+  error_code ep_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
+  const std::string ip = ep_ec ? std::string() : peer.address().to_string();
+  // Only this handler adds connections, so a room checked here is still there at add().
+  if (core.size() >= core.options.max_connections || !core.has_room_for(ip)) {
     refuse(socket);
   } else {
     uint64_t id = next_id++;
     auto connection = std::make_shared<Connection>(core, std::move(socket), id);
-    if (core.add(id, connection)) {
+    if (core.add(id, connection, ip)) {
       asio::post(connection->strand(), [connection] { connection->start(); });
     }
   }
   do_accept();
 }
 
-// Over the connection cap: a best-effort 503 without reading the request, then close.
+// Over the connection cap (global or per address): a best-effort 503 without reading the
+// request, then close.
 void Server::Impl::refuse(tcp::socket& socket) {
-  LOG_DEBUG("http: connection refused: %zu open", core.size());
+  LOG_DEBUG("http: connection refused: %zu open (cap %zu, %zu per address)", core.size(), core.options.max_connections,
+            core.options.max_connections_per_ip);
   std::string body = wire::error_json("too many open connections", "server_error", "server_is_overloaded");
   std::string request_id = wire::generate_request_id();
   wire::Head head;

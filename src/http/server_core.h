@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
@@ -38,8 +39,10 @@ class ServerCore {
   boost::asio::io_context ioc;
   const std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
-  // Registry of open connections. add() returns false when closing() (stop began).
-  bool add(uint64_t id, std::shared_ptr<Connection> connection);
+  // Registry of open connections, counted per client address. add() returns false when stop
+  // began or `ip` already holds max_connections_per_ip connections.
+  bool add(uint64_t id, std::shared_ptr<Connection> connection, const std::string& ip);
+  bool has_room_for(const std::string& ip) const;  // below max_connections_per_ip
   void remove(uint64_t id);
   size_t size() const { return n_connections_.load(std::memory_order_relaxed); }
   // Marks the core as closing and returns the open connections (for stop()).
@@ -52,7 +55,12 @@ class ServerCore {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool closing_ = false;                                                 // guarded by mu_
-  std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;  // guarded by mu_
+  struct Entry {
+    std::shared_ptr<Connection> connection;
+    std::string ip;
+  };
+  std::unordered_map<uint64_t, Entry> connections_;  // guarded by mu_
+  std::unordered_map<std::string, size_t> per_ip_;   // open connections per address; guarded by mu_
   std::atomic<size_t> n_connections_{0};
 };
 
