@@ -27,9 +27,7 @@ using boost::system::error_code;
 bool ServerCore::add(uint64_t id, std::shared_ptr<Connection> connection, const std::string& ip) {
   std::lock_guard lock(mu_);
   if (closing_) return false;
-  size_t& from_ip = per_ip_[ip];
-  if (from_ip >= options.max_connections_per_ip) return false;
-  ++from_ip;
+  ++per_ip_[ip];
   connections_.emplace(id, Entry{std::move(connection), ip});
   n_connections_.store(connections_.size());
   return true;

@@ -40,7 +40,7 @@ class ServerCore {
   const std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
   // Registry of open connections, counted per client address. add() returns false when stop
-  // began or `ip` already holds max_connections_per_ip connections.
+  // began; the caller checks has_room_for(ip) first (one accept handler adds, so it holds).
   bool add(uint64_t id, std::shared_ptr<Connection> connection, const std::string& ip);
   bool has_room_for(const std::string& ip) const;  // below max_connections_per_ip
   void remove(uint64_t id);

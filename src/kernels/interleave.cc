@@ -33,21 +33,18 @@ void interleave_block(GgmlType t, const uint8_t* rows, size_t row_bytes, int64_t
   }
 }
 
-void deinterleave_block(GgmlType t, const uint8_t* in, int64_t b, uint8_t* rows, size_t row_bytes) {
+// Row i's block out of an interleaved group block (`in`), in ggml's layout (`out`).
+void extract_block(GgmlType t, const uint8_t* in, int i, uint8_t* out) {
   if (t == GgmlType::kQ8_0) {
     const auto* g = reinterpret_cast<const BlockQ8_0x16*>(in);
-    for (int i = 0; i < kG; ++i) {
-      auto& blk = reinterpret_cast<BlockQ8_0*>(rows + i * row_bytes)[b];
-      blk.d = g->d[i];
-      for (int k = 0; k < 8; ++k) std::memcpy(blk.qs + 4 * k, g->qs[k][i], 4);
-    }
+    auto* blk = reinterpret_cast<BlockQ8_0*>(out);
+    blk->d = g->d[i];
+    for (int k = 0; k < 8; ++k) std::memcpy(blk->qs + 4 * k, g->qs[k][i], 4);
   } else {
     const auto* g = reinterpret_cast<const BlockQ4_0x16*>(in);
-    for (int i = 0; i < kG; ++i) {
-      auto& blk = reinterpret_cast<BlockQ4_0*>(rows + i * row_bytes)[b];
-      blk.d = g->d[i];
-      for (int k = 0; k < 4; ++k) std::memcpy(blk.qs + 4 * k, g->qs[k][i], 4);
-    }
+    auto* blk = reinterpret_cast<BlockQ4_0*>(out);
+    blk->d = g->d[i];
+    for (int k = 0; k < 4; ++k) std::memcpy(blk->qs + 4 * k, g->qs[k][i], 4);
   }
 }
 
@@ -85,21 +82,10 @@ void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* dst) {
   // Rebuild the one row in ggml's layout from its slot in each interleaved block.
   thread_local std::vector<uint8_t> row;
   row.resize(w.row_bytes());
-  const int i = static_cast<int>(r % kG);
   const size_t gb = w.row_bytes() * kG, blk = gb / static_cast<size_t>(w.n_cols / kQK0);
   const uint8_t* group = base + static_cast<size_t>(r / kG) * gb;
   for (int64_t b = 0; b < w.n_cols / kQK0; ++b) {
-    if (w.type == GgmlType::kQ8_0) {
-      const auto* g = reinterpret_cast<const BlockQ8_0x16*>(group + b * blk);
-      auto& out = reinterpret_cast<BlockQ8_0*>(row.data())[b];
-      out.d = g->d[i];
-      for (int k = 0; k < 8; ++k) std::memcpy(out.qs + 4 * k, g->qs[k][i], 4);
-    } else {
-      const auto* g = reinterpret_cast<const BlockQ4_0x16*>(group + b * blk);
-      auto& out = reinterpret_cast<BlockQ4_0*>(row.data())[b];
-      out.d = g->d[i];
-      for (int k = 0; k < 4; ++k) std::memcpy(out.qs + 4 * k, g->qs[k][i], 4);
-    }
+    extract_block(w.type, group + b * blk, static_cast<int>(r % kG), row.data() + b * blk / kG);
   }
   dequantize_row(w.type, row.data(), dst, w.n_cols);
 }
@@ -110,7 +96,9 @@ void deinterleave_group16(const WeightMatrix& w, int64_t g, uint8_t* rows) {
   CHECK(w.layout == WeightLayout::kRows16);
   const size_t rb = w.row_bytes(), gb = rb * kG, blk = gb / static_cast<size_t>(w.n_cols / kQK0);
   const auto* src = static_cast<const uint8_t*>(w.data) + g * gb;
-  for (int64_t b = 0; b < w.n_cols / kQK0; ++b) deinterleave_block(w.type, src + b * blk, b, rows, rb);
+  for (int64_t b = 0; b < w.n_cols / kQK0; ++b) {
+    for (int i = 0; i < kG; ++i) extract_block(w.type, src + b * blk, i, rows + i * rb + b * (blk / kG));
+  }
 }
 
 }  // namespace kern

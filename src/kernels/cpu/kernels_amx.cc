@@ -224,6 +224,42 @@ void unpack_rows(const WeightMatrix& w, int64_t r, RowGroup& g) {
 
 // ---- tiles ------------------------------------------------------------------------------------
 
+// C = A . B into c (16 x 16 int32): A is 16 rows of 32 bytes, a_stride apart; B is 8 rows of 64
+// bytes (the VNNI layout). kUnsignedA: A's bytes are u8 (TDPBUSD), else s8 (TDPBSSD).
+template <bool kUnsignedA>
+inline void dot1(const void* a, size_t a_stride, const void* b, int32_t* c) {
+  TLOAD(kA0, a, a_stride);
+  TLOAD(kB0, b, 64);
+  TZERO(kC0);
+  if constexpr (kUnsignedA) {
+    TDP_US(kC0, kA0, kB0);
+  } else {
+    TDP_SS(kC0, kA0, kB0);
+  }
+  TSTORE(kC0, c, 64);
+}
+
+// Two independent products in flight on separate tiles: c0 = A0 . B0, c1 = A1 . B1 (as dot1).
+template <bool kUnsignedA>
+inline void dot2(const void* a0, const void* a1, size_t a_stride, const void* b0, const void* b1, int32_t* c0,
+                 int32_t* c1) {
+  TLOAD(kA0, a0, a_stride);
+  TLOAD(kB0, b0, 64);
+  TLOAD(kA1, a1, a_stride);
+  TLOAD(kB1, b1, 64);
+  TZERO(kC0);
+  TZERO(kC1);
+  if constexpr (kUnsignedA) {
+    TDP_US(kC0, kA0, kB0);
+    TDP_US(kC1, kA1, kB1);
+  } else {
+    TDP_SS(kC0, kA0, kB0);
+    TDP_SS(kC1, kA1, kB1);
+  }
+  TSTORE(kC0, c0, 64);
+  TSTORE(kC1, c1, 64);
+}
+
 // acc[i] += C[i] * (dx * scale[i]) for the 16 rows of a stored C tile.
 inline void scale_add(const int32_t* c, __m512 dx, const float* scale, __m512 (&acc)[kT]) {
   for (int i = 0; i < kT; ++i) {
@@ -238,25 +274,12 @@ void tile_q32(const RowGroup& g, const ActBlock32* x, int64_t nb, __m512 (&acc)[
   alignas(64) int32_t c0[kT * kT], c1[kT * kT];
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    TLOAD(kA0, g.q.data() + b * 512, 32);
-    TLOAD(kB0, x[b].q, 64);
-    TLOAD(kA1, g.q.data() + (b + 1) * 512, 32);
-    TLOAD(kB1, x[b + 1].q, 64);
-    TZERO(kC0);
-    TZERO(kC1);
-    TDP_SS(kC0, kA0, kB0);
-    TDP_SS(kC1, kA1, kB1);
-    TSTORE(kC0, c0, 64);
-    TSTORE(kC1, c1, 64);
+    dot2<false>(g.q.data() + b * 512, g.q.data() + (b + 1) * 512, 32, x[b].q, x[b + 1].q, c0, c1);
     scale_add(c0, _mm512_load_ps(x[b].d), g.sc.data() + b * kT, acc);
     scale_add(c1, _mm512_load_ps(x[b + 1].d), g.sc.data() + (b + 1) * kT, acc);
   }
   if (b < nb) {
-    TLOAD(kA0, g.q.data() + b * 512, 32);
-    TLOAD(kB0, x[b].q, 64);
-    TZERO(kC0);
-    TDP_SS(kC0, kA0, kB0);
-    TSTORE(kC0, c0, 64);
+    dot1<false>(g.q.data() + b * 512, 32, x[b].q, c0);
     scale_add(c0, _mm512_load_ps(x[b].d), g.sc.data() + b * kT, acc);
   }
 }
@@ -269,16 +292,7 @@ void tile_q4k(const RowGroup& g, const ActSuper* x, int64_t nsb, __m512 (&acc)[k
     const __m512 dx = _mm512_load_ps(x[b].d);
     for (int s = 0; s < 8; s += 2) {
       const int64_t u = 8 * b + s;
-      TLOAD(kA0, g.q.data() + u * 512, 32);
-      TLOAD(kB0, x[b].q[s], 64);
-      TLOAD(kA1, g.q.data() + (u + 1) * 512, 32);
-      TLOAD(kB1, x[b].q[s + 1], 64);
-      TZERO(kC0);
-      TZERO(kC1);
-      TDP_US(kC0, kA0, kB0);
-      TDP_US(kC1, kA1, kB1);
-      TSTORE(kC0, c0, 64);
-      TSTORE(kC1, c1, 64);
+      dot2<true>(g.q.data() + u * 512, g.q.data() + (u + 1) * 512, 32, x[b].q[s], x[b].q[s + 1], c0, c1);
       scale_add(c0, dx, g.sc.data() + u * kT, acc);
       scale_add(c1, dx, g.sc.data() + (u + 1) * kT, acc);
       const __m512 xs0 = _mm512_load_ps(x[b].xs[s]), xs1 = _mm512_load_ps(x[b].xs[s + 1]);
@@ -364,25 +378,13 @@ void tile_rows16(const int8_t* wq, size_t qstride, const uint8_t* wd, size_t dst
   };
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    TLOAD(kB0, wq + b * qstride, 64);
-    TLOAD(kA0, xq + b * sizeof(BlockQ8A), x_row_bytes);
-    TLOAD(kB1, wq + (b + 1) * qstride, 64);
-    TLOAD(kA1, xq + (b + 1) * sizeof(BlockQ8A), x_row_bytes);
-    TZERO(kC0);
-    TZERO(kC1);
-    TDP_SS(kC0, kA0, kB0);
-    TDP_SS(kC1, kA1, kB1);
-    TSTORE(kC0, c0, 64);
-    TSTORE(kC1, c1, 64);
+    dot2<false>(xq + b * sizeof(BlockQ8A), xq + (b + 1) * sizeof(BlockQ8A), x_row_bytes, wq + b * qstride,
+                wq + (b + 1) * qstride, c0, c1);
     scale_add_rows16(c0, dw_at(b), x, x_row_bytes, b, acc);
     scale_add_rows16(c1, dw_at(b + 1), x, x_row_bytes, b + 1, acc);
   }
   if (b < nb) {
-    TLOAD(kB0, wq + b * qstride, 64);
-    TLOAD(kA0, xq + b * sizeof(BlockQ8A), x_row_bytes);
-    TZERO(kC0);
-    TDP_SS(kC0, kA0, kB0);
-    TSTORE(kC0, c0, 64);
+    dot1<false>(xq + b * sizeof(BlockQ8A), x_row_bytes, wq + b * qstride, c0);
     scale_add_rows16(c0, dw_at(b), x, x_row_bytes, b, acc);
   }
 }
