@@ -27,7 +27,7 @@ struct Engine::Impl {
   std::vector<std::string> cancels;  // guarded by mu
   bool stopping = false;             // guarded by mu
   bool started = false;              // guarded by mu
-  int32_t core_waiting = 0;          // guarded by mu: the core's waiting queue after the last step
+  int32_t core_waiting = 0;          // guarded by mu: the core's waiting queue after the last step, plus what was taken since
   EngineStats snapshot;              // guarded by mu
   std::atomic<bool> healthy{true};
   std::thread thread;
@@ -106,6 +106,9 @@ bool Engine::Impl::take_inputs(std::vector<Submission>* subs, std::vector<std::s
   if (stopping) return false;
   subs->swap(incoming);
   ids->swap(cancels);
+  // The taken submissions join the core's queue now; count them there until the step after them
+  // refreshes core_waiting, or submit() would admit past max_waiting while the step runs.
+  core_waiting += static_cast<int32_t>(subs->size());
   return true;
 }
 
