@@ -20,10 +20,14 @@ struct Shape {
   int64_t n_rows, n_cols;
 };
 const Shape kShapes[] = {{16, 32}, {64, 800}, {48, 544}};
+const Shape kShapesK[] = {{16, 256}, {64, 768}, {48, 512}};  // the K-quants' 256-element super-blocks
+const GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+
+bool is_k(GgmlType t) { return t == GgmlType::kQ4_K || t == GgmlType::kQ6_K; }
 
 TEST(Interleave, RowsReadBackExactlyAndGroupsConvertBack) {
-  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
-    for (const Shape& s : kShapes) {
+  for (GgmlType t : kTypes) {
+    for (const Shape& s : is_k(t) ? kShapesK : kShapes) {
       const kern_test::OwnedMatrix m = make_matrix(t, gaussian(static_cast<size_t>(s.n_rows * s.n_cols), 7), s.n_rows, s.n_cols);
       std::vector<uint8_t> buf(m.w.bytes());
       const WeightMatrix w16 = interleave_rows16(m.w, buf.data());
@@ -50,8 +54,8 @@ TEST(Interleave, EveryVariantMatchesScalarOnRows) {
                                    kern::amx_kernels()};
   for (const kern::KernelSet* ks : sets) {
     if (ks == nullptr) continue;
-    for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
-      for (const Shape& s : kShapes) {
+    for (GgmlType t : kTypes) {
+      for (const Shape& s : is_k(t) ? kShapesK : kShapes) {
         const kern_test::OwnedMatrix m =
             make_matrix(t, gaussian(static_cast<size_t>(s.n_rows * s.n_cols), 11, 0.05f), s.n_rows, s.n_cols);
         std::vector<uint8_t> buf(m.w.bytes());

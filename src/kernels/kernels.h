@@ -17,8 +17,8 @@
 
 namespace maas {
 
-// How a matrix's blocks are ordered. kRows: ggml's (row after row). kRows16: Q8_0 / Q4_0 with
-// n_rows a multiple of 16, interleaved at load time in groups of 16 rows (quant_blocks.h) for
+// How a matrix's blocks are ordered. kRows: ggml's (row after row). kRows16: Q8_0 / Q4_0 / Q4_K /
+// Q6_K with n_rows a multiple of 16, interleaved at load time in groups of 16 rows (quant_blocks.h) for
 // the decode kernels; the same bytes in total.
 enum class WeightLayout : uint8_t { kRows, kRows16 };
 
@@ -39,8 +39,8 @@ void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* dst);
 
 // Whether interleaving w (kRows) into kRows16 makes its products faster on this CPU's variant.
 bool interleave_pays(const WeightMatrix& w);
-// Writes w (kRows, Q8_0 / Q4_0, n_rows % 16 == 0) into dst (w.bytes() bytes) as kRows16 and
-// returns the matrix over dst.
+// Writes w (kRows, Q8_0 / Q4_0 / Q4_K / Q6_K, n_rows % 16 == 0) into dst (w.bytes() bytes) as
+// kRows16 and returns the matrix over dst.
 WeightMatrix interleave_rows16(const WeightMatrix& w, void* dst);
 
 // y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens, r < n_rows.

@@ -37,9 +37,10 @@ struct KernelSet {
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
   PromptMatmulFn mm_prompt;  // nullptr: every call runs the tiles
   // kRows16 matrices (MatmulArgs.w at the first group; r0, r1 multiples of 16 or n_rows).
-  // nullptr: matmul() converts each 16-row group back to kRows and runs mm_q8_0 / mm_q4_0.
-  MatmulFn mm_q8_0x16, mm_q4_0x16;
+  // nullptr: matmul() converts each 16-row group back to kRows and runs the kRows kernel.
+  MatmulFn mm_q8_0x16, mm_q4_0x16, mm_q4_kx16, mm_q6_kx16;
   MatmulFn for_type(GgmlType t) const;
+  MatmulFn for_type_rows16(GgmlType t) const;  // nullptr where the variant has none
 };
 
 const KernelSet& scalar_kernels();

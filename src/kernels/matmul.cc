@@ -31,8 +31,8 @@ uint8_t* act_scratch(size_t bytes) {
 void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int64_t n_tokens,
                  float* y, ThreadPool& pool) {
   const bool rows16 = w.layout == WeightLayout::kRows16;
-  CHECK(!rows16 || (w.n_rows % 16 == 0 && (w.type == GgmlType::kQ8_0 || w.type == GgmlType::kQ4_0)));
-  const MatmulFn fn16 = !rows16 ? nullptr : w.type == GgmlType::kQ8_0 ? ks.mm_q8_0x16 : ks.mm_q4_0x16;
+  CHECK(!rows16 || w.n_rows % 16 == 0);
+  const MatmulFn fn16 = rows16 ? ks.for_type_rows16(w.type) : nullptr;
   const MatmulFn fn = fn16 != nullptr ? fn16 : ks.for_type(w.type);
   CHECK_MSG(fn != nullptr, "matmul: unsupported weight type");
   CHECK(w.n_cols % ggml_traits(w.type).block_size == 0);
@@ -93,6 +93,16 @@ void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int
       fn(a, r0, r1, t0, std::min(n_tokens, t0 + kTokenChunk));
     }
   });
+}
+
+MatmulFn KernelSet::for_type_rows16(GgmlType t) const {
+  switch (t) {
+    case GgmlType::kQ8_0: return mm_q8_0x16;
+    case GgmlType::kQ4_0: return mm_q4_0x16;
+    case GgmlType::kQ4_K: return mm_q4_kx16;
+    case GgmlType::kQ6_K: return mm_q6_kx16;
+    default: return nullptr;
+  }
 }
 
 }  // namespace maas::kern

@@ -58,6 +58,13 @@ static_assert(sizeof(BlockQ6K) == 210, "ggml block_q6_K");
 //   BlockQ8_0x16: d[i] = row i's d;  qs[k][i][m] = row i, element 4k + m        (k < 8)
 //   BlockQ4_0x16: d[i] = row i's d;  qs[k][i][m] = row i's elements 4k + m (low nibble) and
 //                 16 + 4k + m (high nibble), as ggml's nibbles (value + 8)      (k < 4)
+//   BlockQ4Kx16:  d, dmin[i] = row i's; scales[j][i] = row i's scales[j] (ggml's 12-byte packing);
+//                 qs[p][k][i][m] = row i's qs[32p + 4k + m]: low nibble element 64p + 4k + m
+//                 (sub-block 2p), high nibble element 64p + 32 + 4k + m (sub-block 2p + 1)
+//   BlockQ6Kx16:  d[i], scales[g][i] = row i's; per half h and k < 8 (l = 4k + m), three lines:
+//                 q[h][k][0][i][m] = ql[64h + l]       (low: element 128h + l, high: 128h + 64 + l)
+//                 q[h][k][1][i][m] = ql[64h + 32 + l]  (low: 128h + 32 + l,   high: 128h + 96 + l)
+//                 q[h][k][2][i][m] = qh[32h + l]       (2-bit pairs for those four elements, in order)
 struct BlockQ8_0x16 {
   uint16_t d[16];
   int8_t qs[8][16][4];
@@ -66,8 +73,21 @@ struct BlockQ4_0x16 {
   uint16_t d[16];
   uint8_t qs[4][16][4];
 };
+struct BlockQ4Kx16 {
+  uint16_t d[16];
+  uint16_t dmin[16];
+  uint8_t scales[12][16];
+  uint8_t qs[4][8][16][4];
+};
+struct BlockQ6Kx16 {
+  uint16_t d[16];
+  int8_t scales[16][16];
+  uint8_t q[2][8][3][16][4];
+};
 static_assert(sizeof(BlockQ8_0x16) == 16 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_0x16) == 16 * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ4Kx16) == 16 * sizeof(BlockQ4K));
+static_assert(sizeof(BlockQ6Kx16) == 16 * sizeof(BlockQ6K));
 
 // Activation block for Q8_0 / Q4_0 weights: like Q8_0 but with a float scale (no fp16 rounding of
 // the activations) and sum = sum(qs), which lets a kernel multiply Q4_0's unsigned nibbles (or

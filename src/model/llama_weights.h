@@ -40,8 +40,8 @@ struct LlamaWeights {
   static StatusOr<LlamaWeights> bind(const GgufFile& file, const LlamaConfig& config);
 };
 
-// Re-lays the Q8_0 / Q4_0 matrices that the active kernels multiply faster interleaved
-// (kernels.h kRows16) into w.storage and drops the file's pages behind them; no-op when none
+// Re-lays the Q8_0 / Q4_0 / Q4_K / Q6_K matrices that the active kernels multiply faster
+// interleaved (kernels.h kRows16) into w.storage and drops the file's pages behind them; no-op when none
 // would gain or MAAS_INTERLEAVE=0. Load-time work, once per model (weight_packing.cc).
 void interleave_for_decode(LlamaWeights& w);
 

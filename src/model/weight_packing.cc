@@ -1,5 +1,5 @@
-// weight_packing.cc — re-lays the model's Q8_0 / Q4_0 matrices at load time in the kRows16
-// layout (kernels.h) that the decode kernels stream fastest: one 64-byte-aligned anonymous
+// weight_packing.cc — re-lays the model's Q8_0 / Q4_0 / Q4_K / Q6_K matrices at load time in the
+// kRows16 layout (kernels.h) that the decode kernels stream fastest: one 64-byte-aligned anonymous
 // buffer holds the copies, the matrices point into it, and the file's pages behind them are
 // dropped from this process (MADV_DONTNEED: they stay in the page cache, but would otherwise
 // count a second time in resident memory). MAAS_INTERLEAVE=0 keeps the file's layout.

@@ -12,7 +12,8 @@
 // and then packed per group of 16 tokens, once per call. Q6_K's 16-element sub-blocks use the
 // first or second half of a 32-element B tile (4 of its 8 rows).
 //
-// Interleaved (kRows16) Q8_0 / Q4_0 matrices take the other orientation (amx_matmul_rows16): their
+// Interleaved (kRows16) Q4_K / Q6_K groups are converted back to ggml's rows before the unpack;
+// interleaved Q8_0 / Q4_0 matrices take the other orientation (amx_matmul_rows16): their
 // blocks already are B tiles, and the activations' rows are the A tile.
 //
 // The tile registers are configured once per thread (configure_tiles below) and never released.
@@ -147,6 +148,12 @@ struct RowGroup {
 
 void unpack_rows(const WeightMatrix& w, int64_t r, RowGroup& g) {
   const uint8_t* base = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * w.row_bytes();
+  if (w.layout == WeightLayout::kRows16) {  // K-quants: back to ggml's rows first (r is 16-aligned)
+    thread_local std::vector<uint8_t> rows;
+    rows.resize(w.row_bytes() * kT);
+    deinterleave_group16(w, r / kT, rows.data());
+    base = rows.data();
+  }
   const int64_t n = w.n_cols;
   const int64_t units = w.type == GgmlType::kQ6_K ? n / 16 : n / 32;  // A tiles per row group
   const int unit = w.type == GgmlType::kQ6_K ? 16 : 32;
@@ -451,7 +458,9 @@ bool amx_matmul_rows16(const WeightMatrix& w, const float* x, int64_t n_tokens, 
 bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   const GgmlType t = w.type;
   if (n_tokens < kMinTokens) return false;
-  if (w.layout == WeightLayout::kRows16) return amx_matmul_rows16(w, x, n_tokens, y, pool);
+  if (w.layout == WeightLayout::kRows16 && (t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0)) {
+    return amx_matmul_rows16(w, x, n_tokens, y, pool);
+  }
   if (t != GgmlType::kQ8_0 && t != GgmlType::kQ4_0 && t != GgmlType::kQ4_K && t != GgmlType::kQ6_K) return false;
 
   // Activations: quantized and packed once, groups split across the threads.

@@ -132,6 +132,7 @@ void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
 // Constant-initialised (no code runs at load time under these flags).
 extern const KernelSet kAvx2Kernels;
 const KernelSet kAvx2Kernels = {"avx2", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                                mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, nullptr, nullptr};
+                                mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, nullptr, nullptr,
+                                nullptr, nullptr};
 
 }  // namespace maas::kern

@@ -100,6 +100,12 @@ void mm_q8_0x16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t
 void mm_q4_0x16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
   mm_rows16<Q4_0x16>(a, r0, r1, t0, t1);
 }
+void mm_q4_kx16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  mm_rows16<Q4_Kx16>(a, r0, r1, t0, t1);
+}
+void mm_q6_kx16(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  mm_rows16<Q6_Kx16>(a, r0, r1, t0, t1);
+}
 // K-quant decode (fewer than 4 tokens): 8-row tiles keep more weight streams in flight than 4
 // (Q4_K_M tg64, alternating runs: 4 rows 12.2-15.2, 6 rows 13.2-16.8, 8 rows 14.7-15.8 t/s).
 void mm_q4_k(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
@@ -140,6 +146,7 @@ void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
 
 extern const KernelSet kAvx512Kernels;
 const KernelSet kAvx512Kernels = {"avx512", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, mm_q8_0x16, mm_q4_0x16};
+                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, mm_q8_0x16, mm_q4_0x16,
+                                  mm_q4_kx16, mm_q6_kx16};
 
 }  // namespace maas::kern
