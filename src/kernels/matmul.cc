@@ -3,6 +3,7 @@
 // the variant's tile kernel over its rows. Tokens are taken in chunks of kTokenChunk so the chunk's
 // activations stay in L2 while a thread's weight rows stream past them.
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "base/check.h"
@@ -12,7 +13,8 @@ namespace maas::kern {
 namespace {
 
 constexpr int64_t kTokenChunk = 64;
-constexpr long kRowAlign = 16;  // row tiles are 1..4 rows; 16 keeps threads off shared y lines
+constexpr long kRowAlign = 16;  // row tiles are 1..8 rows; 16 keeps threads off shared y lines
+constexpr int64_t kChunksPerThread = 8;  // row chunks dealt per thread and call, on average
 
 bool is_float_type(GgmlType t) {
   return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16;
@@ -85,12 +87,19 @@ void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int
     });
     return;
   }
-  pool.run([&](int ith, int nth) {
-    long r0, r1;
-    ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kRowAlign, &r0, &r1);
-    if (r0 >= r1) return;
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
-      fn(a, r0, r1, t0, std::min(n_tokens, t0 + kTokenChunk));
+  // Rows are dealt in chunks from a shared counter instead of one fixed share per thread: on a
+  // shared host one core is often slower for a while, and a fixed split makes the other wait at
+  // the join (perf: 6% of 1B Q4_0 decode spent spinning there; dealing chunks gave tg64 25.2 ->
+  // 26.9 t/s, alternating runs). A chunk's weights stay in cache across its token chunks.
+  const int64_t n_units = (w.n_rows + kRowAlign - 1) / kRowAlign;
+  const int64_t per = std::max<int64_t>(1, n_units / (kChunksPerThread * pool.n_threads()));
+  std::atomic<int64_t> next{0};
+  pool.run([&](int, int) {
+    for (;;) {
+      const int64_t u = next.fetch_add(per, std::memory_order_relaxed);
+      if (u >= n_units) return;
+      const int64_t r0 = u * kRowAlign, r1 = std::min<int64_t>(w.n_rows, (u + per) * kRowAlign);
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) fn(a, r0, r1, t0, std::min(n_tokens, t0 + kTokenChunk));
     }
   });
 }
