@@ -43,6 +43,12 @@ bool os_allows_amx() {
   return false;
 #endif
 }
+
+// The prompt path of CPUs with the bf16 tiles too: float weights there, the rest on the int8 tiles
+// (each returns false for the types it does not take).
+bool amx_matmul_all(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  return amx_matmul_float(w, x, n_tokens, y, pool) || amx_matmul(w, x, n_tokens, y, pool);
+}
 }  // namespace
 
 const KernelSet* amx_kernels() {
@@ -51,9 +57,10 @@ const KernelSet* amx_kernels() {
         !__builtin_cpu_supports("amx-int8") || !os_allows_amx()) {
       return nullptr;
     }
+    const bool bf16 = __builtin_cpu_supports("amx-bf16") && __builtin_cpu_supports("avx512bf16");
     static KernelSet amx = kAvx512Kernels;
     amx.name = "amx";
-    amx.mm_prompt = amx_matmul;
+    amx.mm_prompt = bf16 ? amx_matmul_all : amx_matmul;
     return &amx;
   }();
   return set;
@@ -63,6 +70,7 @@ const KernelSet* avx2_kernels() { return nullptr; }
 const KernelSet* avx512_kernels() { return nullptr; }
 const KernelSet* amx_kernels() { return nullptr; }
 bool amx_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&) { return false; }
+bool amx_matmul_float(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&) { return false; }
 #endif
 
 namespace {

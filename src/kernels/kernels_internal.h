@@ -45,11 +45,16 @@ struct KernelSet {
 
 const KernelSet& scalar_kernels();
 // nullptr when this CPU (or this build) lacks the instructions (for AMX: or the OS refuses the
-// tile state). "amx" is the AVX-512 set plus amx_matmul for prompt-sized calls.
+// tile state). "amx" is the AVX-512 set plus amx_matmul for prompt-sized calls, and on CPUs with
+// AMX-BF16 and AVX512-BF16 amx_matmul_float first.
 const KernelSet* avx2_kernels();
 const KernelSet* avx512_kernels();
 const KernelSet* amx_kernels();
+// PromptMatmulFns. amx_matmul: the quantized types on the int8 tiles (cpu/kernels_amx.cc).
+// amx_matmul_float: F16 / BF16 (kRows) on the bf16 tiles, operands split into bf16 hi + lo parts
+// (cpu/kernels_amx_bf16.cc); needs AMX-BF16 and AVX512-BF16, which amx_kernels() checks.
 bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+bool amx_matmul_float(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 // The variant kernels.h dispatches to: the best this CPU has, lowered by MAAS_KERNELS.
 const KernelSet& active_kernels();
 

@@ -16,7 +16,8 @@
 // interleaved Q8_0 / Q4_0 matrices take the other orientation (amx_matmul_rows16): their
 // blocks already are B tiles, and the activations' rows are the A tile.
 //
-// The tile registers are configured once per thread (configure_tiles below) and never released.
+// The tile registers are configured per thread (configure_tiles below, amx_tiles.h) and never
+// released. F16 / BF16 weights take the AMX-BF16 path of kernels_amx_bf16.cc (dispatch.cc).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/amx_tiles.h"
 #include "kernels/kernels_internal.h"
 #include "kernels/quant_blocks.h"
 
@@ -56,32 +58,22 @@ constexpr size_t kActChunkBytes = 1 << 20;  // packed activations per token chun
 #define TDP_SS(c, a, b) _tile_dpbssd(c, a, b)
 #define TDP_US(c, a, b) _tile_dpbusd(c, a, b)
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
+// The int8 paths' tile shapes, loaded into the thread's tile registers unless it already holds
+// them (amx_tiles.h: the bf16 path of kernels_amx_bf16.cc uses other shapes).
 void configure_tiles() {
-  thread_local bool configured = false;
-  if (configured) return;
-  TileConfig c;
-  auto set = [&](int t, int rows, int colsb) {
-    c.rows[t] = static_cast<uint8_t>(rows);
-    c.colsb[t] = static_cast<uint16_t>(colsb);
-  };
-  set(kC0, 16, 64);
-  set(kC1, 16, 64);
-  set(kA0, 16, 32);
-  set(kA1, 16, 32);
-  set(kB0, 8, 64);
-  set(kB1, 8, 64);
-  set(kA16, 16, 16);
-  set(kB16, 4, 64);
-  _tile_loadconfig(&c);
-  configured = true;
+  static const amx::TileConfig config = [] {
+    amx::TileConfig c;
+    c.set(kC0, 16, 64);
+    c.set(kC1, 16, 64);
+    c.set(kA0, 16, 32);
+    c.set(kA1, 16, 32);
+    c.set(kB0, 8, 64);
+    c.set(kB1, 8, 64);
+    c.set(kA16, 16, 16);
+    c.set(kB16, 4, 64);
+    return c;
+  }();
+  amx::use_tile_shapes(amx::TileShapes::kInt8, config);
 }
 
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
