@@ -118,13 +118,6 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   ref::silu_mul(gate, up, out, n);
 }
-void softmax(float* x, int64_t n) { ref::softmax(x, n); }
 void add_inplace(float* y, const float* x, int64_t n) { ref::add_inplace(y, x, n); }
-float dot_f32(const float* a, const float* b, int64_t n) {
-  return kern::active_kernels().dot_f32(a, b, n);
-}
-void axpy_f32(float a, const float* x, float* y, int64_t n) {
-  kern::active_kernels().axpy_f32(a, x, y, n);
-}
 
 }  // namespace maas

@@ -57,14 +57,8 @@ void quantize_row(GgmlType type, const float* src, void* dst, int64_t n);
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
 // out[i] = silu(gate[i]) * up[i]   (out may alias gate)
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
-// x[i] = exp(x[i] - max) / sum  in place
-void softmax(float* x, int64_t n);
 // y[i] += x[i]
 void add_inplace(float* y, const float* x, int64_t n);
-// sum_i a[i] * b[i]
-float dot_f32(const float* a, const float* b, int64_t n);
-// y[i] += a * x[i]
-void axpy_f32(float a, const float* x, float* y, int64_t n);
 
 // "avx512" | "avx2" | "scalar": the variant the dispatching ops use on this CPU. The
 // MAAS_KERNELS=scalar|avx2|avx512 environment variable forces a lower one (tests, benchmarks).

@@ -33,8 +33,6 @@ using PromptMatmulFn = bool (*)(const WeightMatrix& w, const float* x, int64_t n
 struct KernelSet {
   const char* name;
   MatmulFn mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q4_k, mm_q6_k;
-  float (*dot_f32)(const float* a, const float* b, int64_t n);
-  void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
   PromptMatmulFn mm_prompt;  // nullptr: every call runs the tiles
   // kRows16 matrices (MatmulArgs.w at the first group; r0, r1 multiples of 16 or n_rows).
   // nullptr: matmul() converts each 16-row group back to kRows and runs the kRows kernel.
@@ -91,9 +89,7 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y);
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
-void softmax(float* x, int64_t n);
 void add_inplace(float* y, const float* x, int64_t n);
 float dot_f32(const float* a, const float* b, int64_t n);
-void axpy_f32(float a, const float* x, float* y, int64_t n);
 
 }  // namespace maas::ref

@@ -103,36 +103,12 @@ void mm_q6_k(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1
   run_tiles<2, 2, Q6KKern>(a, r0, r1, t0, t1);
 }
 
-float dot_f32(const float* a, const float* b, int64_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {  // four independent chains hide the FMA latency
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  float s = hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
-  const __m256 av = _mm256_set1_ps(alpha);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-  }
-  for (; i < n; ++i) y[i] += alpha * x[i];
-}
-
 }  // namespace
 
 // Constant-initialised (no code runs at load time under these flags).
 extern const KernelSet kAvx2Kernels;
 const KernelSet kAvx2Kernels = {"avx2", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                                mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, nullptr, nullptr,
+                                mm_q4_k, mm_q6_k, nullptr, nullptr, nullptr,
                                 nullptr, nullptr};
 
 }  // namespace maas::kern

@@ -117,36 +117,11 @@ void mm_q6_k(const MatmulArgs& a, int64_t r0, int64_t r1, int64_t t0, int64_t t1
   run_tiles<4, 2, Q6KKern>(a, r0, r1, t0, t1);
 }
 
-float dot_f32(const float* a, const float* b, int64_t n) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-  }
-  for (; i < n; i += 16) {
-    const int64_t left = n - i;
-    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
-
-void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
-  const __m512 av = _mm512_set1_ps(alpha);
-  for (int64_t i = 0; i < n; i += 16) {
-    const int64_t left = n - i;
-    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512 yv = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
-    _mm512_mask_storeu_ps(y + i, m, yv);
-  }
-}
-
 }  // namespace
 
 extern const KernelSet kAvx512Kernels;
 const KernelSet kAvx512Kernels = {"avx512", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                                  mm_q4_k, mm_q6_k, dot_f32, axpy_f32, nullptr, mm_q8_0x16, mm_q4_0x16,
+                                  mm_q4_k, mm_q6_k, nullptr, mm_q8_0x16, mm_q4_0x16,
                                   mm_q4_kx16, mm_q6_kx16};
 
 }  // namespace maas::kern

@@ -132,7 +132,7 @@ MAAS_SCALAR_MM(mm_q6_k, dot_q6_k_row)
 
 const KernelSet& scalar_kernels() {
   static const KernelSet ks = {"scalar", mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0,
-                               mm_q4_k, mm_q6_k, ref::dot_f32, ref::axpy_f32, nullptr, nullptr, nullptr,
+                               mm_q4_k, mm_q6_k, nullptr, nullptr, nullptr,
                                nullptr, nullptr};
   return ks;
 }

@@ -1,6 +1,6 @@
-// ops_ref.cc — scalar versions of the element-wise ops. rms_norm, silu_mul, softmax and
-// add_inplace are cheap next to the matmuls, so these are also what kernels.h runs; dot_f32 and
-// axpy_f32 have SIMD variants (attention itself is attention_paged, reference/attention_ref.cc).
+// ops_ref.cc — scalar versions of the element-wise ops. rms_norm, silu_mul and add_inplace are
+// cheap next to the matmuls, so these are also what kernels.h runs; dot_f32 is the scalar F32
+// matmul's row product (attention is attention_paged, reference/attention_ref.cc).
 #include <algorithm>
 #include <cmath>
 
@@ -22,18 +22,6 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   }
 }
 
-void softmax(float* x, int64_t n) {
-  if (n <= 0) return;
-  const float max = *std::max_element(x, x + n);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
 void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
@@ -42,10 +30,6 @@ float dot_f32(const float* a, const float* b, int64_t n) {
   float sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
   return sum;
-}
-
-void axpy_f32(float a, const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
 }  // namespace maas::ref
