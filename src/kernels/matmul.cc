@@ -104,16 +104,6 @@ void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int
   });
 }
 
-MatmulFn KernelSet::for_type_rows16(GgmlType t) const {
-  switch (t) {
-    case GgmlType::kQ8_0: return mm_q8_0x16;
-    case GgmlType::kQ4_0: return mm_q4_0x16;
-    case GgmlType::kQ4_K: return mm_q4_kx16;
-    case GgmlType::kQ6_K: return mm_q6_kx16;
-    default: return nullptr;
-  }
-}
-
 }  // namespace maas::kern
 
 namespace maas {
