@@ -19,8 +19,10 @@ using kern_test::make_matrix;
 struct Shape {
   int64_t n_rows, n_cols;
 };
-const Shape kShapes[] = {{16, 32}, {64, 800}, {48, 544}};
-const Shape kShapesK[] = {{16, 256}, {64, 768}, {48, 512}};  // the K-quants' 256-element super-blocks
+// 592 rows = 37 groups: dealt to threads in chunks, decode splits a chunk's groups into streams read
+// side by side, with an odd group left over.
+const Shape kShapes[] = {{16, 32}, {64, 800}, {48, 544}, {592, 64}};
+const Shape kShapesK[] = {{16, 256}, {64, 768}, {48, 512}, {592, 256}};  // the K-quants' 256-element super-blocks
 const GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
 
 bool is_k(GgmlType t) { return t == GgmlType::kQ4_K || t == GgmlType::kQ6_K; }

@@ -3,7 +3,14 @@
 // GB/s (weight bytes / time) and GFLOP/s. Usage: kernels_perf [variant] [threads] [type]
 // `kernels_perf attention` times attention_paged instead (one thread, one GQA group of the 1B
 // shape: a 512-token prompt, and one decode step after it) for the reference and each SIMD ISA.
+// `kernels_perf stream TYPE [threads] [MiB] [passes]` times decode as the engine runs it: one-token
+// products over a model's worth of 1B-shape layers (8192x2048, 2048x8192, 2048x2048, ...) in the
+// loader's layout (kRows16 where it pays, 2 MiB-aligned, transparent huge pages), far larger than
+// the last-level cache, and prints weight GB/s per pass (median and best).
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -90,8 +97,72 @@ int run_attention() {
   return 0;
 }
 
+// One pass = the matrices of `mib` MiB of 1B-shape layers, one token each, in order.
+int run_stream(const std::string& type_name, int n_threads, int64_t mib, int passes) {
+  GgmlType type = GgmlType::kQ4_0;
+  bool found = false;
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kF16,
+                     GgmlType::kBF16, GgmlType::kF32}) {
+    if (type_name == ggml_type_name(t)) { type = t; found = true; }
+  }
+  if (!found) {
+    std::fprintf(stderr, "unknown type %s\n", type_name.c_str());
+    return 2;
+  }
+  struct Shape { int64_t rows, cols; };
+  const Shape layer[] = {{2048, 2048}, {512, 2048}, {512, 2048}, {2048, 2048}, {8192, 2048}, {8192, 2048}, {2048, 8192}};
+  std::vector<kern_test::OwnedMatrix> protos;
+  for (const Shape& s : layer) {
+    const std::vector<float> wf = kern_test::gaussian(static_cast<size_t>(s.rows * s.cols), 1, 0.05f);
+    protos.push_back(kern_test::make_matrix(type, wf, s.rows, s.cols));
+  }
+  size_t layer_bytes = 0;
+  for (const auto& m : protos) layer_bytes += m.bytes.size();
+  const size_t n_layers = std::max<size_t>(1, (static_cast<size_t>(mib) << 20) / layer_bytes);
+  const size_t total = (n_layers * layer_bytes + (size_t{2} << 20) - 1) / (size_t{2} << 20) * (size_t{2} << 20);
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(size_t{2} << 20, total));
+  madvise(buf, total, MADV_HUGEPAGE);
+  std::vector<WeightMatrix> ms;
+  size_t off = 0;
+  for (size_t l = 0; l < n_layers; ++l) {
+    for (const auto& m : protos) {
+      ms.push_back(interleave_pays(m.w) ? interleave_rows16(m.w, buf + off) : m.w);
+      if (!interleave_pays(m.w)) {
+        std::memcpy(buf + off, m.bytes.data(), m.bytes.size());
+        ms.back().data = buf + off;
+      }
+      off += m.bytes.size();
+    }
+  }
+  ThreadPool pool(n_threads);
+  std::vector<float> x = kern_test::gaussian(8192, 2);
+  std::vector<float> y(8192);
+  const kern::KernelSet& ks = kern::active_kernels();
+  std::printf("stream %s: %zu matrices, %.0f MiB, %d threads, variant %s\n", type_name.c_str(), ms.size(),
+              static_cast<double>(off) / (1 << 20), n_threads, ks.name);
+  std::vector<double> gbs;
+  for (int p = 0; p < passes + 1; ++p) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const WeightMatrix& w : ms) kern::matmul_with(ks, w, x.data(), 1, y.data(), pool);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (p > 0) gbs.push_back(static_cast<double>(off) / dt / 1e9);  // the first pass faults the pages in
+  }
+  std::sort(gbs.begin(), gbs.end());
+  std::printf("GB/s median %.2f best %.2f worst %.2f\n", gbs[gbs.size() / 2], gbs.back(), gbs.front());
+  std::free(buf);
+  return 0;
+}
+
 int run(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
+  if (only == "stream") {
+    if (argc < 3) {
+      std::fprintf(stderr, "usage: kernels_perf stream TYPE [threads] [MiB] [passes]\n");
+      return 2;
+    }
+    return run_stream(argv[2], argc > 3 ? std::atoi(argv[3]) : 2, argc > 4 ? std::atoll(argv[4]) : 1024,
+                      argc > 5 ? std::atoi(argv[5]) : 20);
+  }
   if (only == "attention") return run_attention();
   const int n_threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const std::string only_type = argc > 3 ? argv[3] : "";

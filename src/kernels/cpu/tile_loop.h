@@ -15,6 +15,9 @@
 // it has decided the accumulator arrays live in memory, and then stores every accumulator on
 // every iteration (measured: 3x slower tiles).
 #define MAAS_UNROLL _Pragma("GCC unroll 16")
+// For per-block kernel bodies that a block loop composes: inlined, their accumulators stay in
+// registers across the loop.
+#define MAAS_INLINE inline __attribute__((always_inline))
 
 namespace maas::kern {
 
