@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "base/thread_pool.h"
@@ -46,6 +47,15 @@ WeightMatrix interleave_rows16(const WeightMatrix& w, void* dst);
 // y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens, r < n_rows.
 // x: n_tokens x n_cols floats (row stride n_cols); y: n_tokens x n_rows floats (stride n_rows).
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+// Several products of the same x (Q, K and V; gate and up), up to four: out.y = out.w · x for each,
+// as matmul() computes them. x is quantized once per activation format and, for the calls the
+// tile kernels take (decode, short batches), the matrices' rows are dealt to the threads from one
+// counter with one join. The matrices have x's n_cols.
+struct MatmulOut {
+  const WeightMatrix* w;
+  float* y;
+};
+void matmul_many(std::initializer_list<MatmulOut> outs, const float* x, int64_t n_tokens, ThreadPool& pool);
 
 // Converts n elements of `type` (n a multiple of its block size) to floats, and back. quantize_row
 // uses the same rounding rules as ggml's reference quantizers, so files written by maas load in

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "kernels/kernels.h"
 
@@ -67,6 +68,8 @@ void prepare_act_row(GgmlType weight_type, const float* x, uint8_t* dst, int64_t
 // matmul() with an explicit variant (tests and the perf harness call each one directly).
 void matmul_with(const KernelSet& ks, const WeightMatrix& w, const float* x, int64_t n_tokens,
                  float* y, ThreadPool& pool);
+void matmul_many_with(const KernelSet& ks, std::span<const MatmulOut> outs, const float* x, int64_t n_tokens,
+                      ThreadPool& pool);
 
 }  // namespace maas::kern
 

@@ -224,5 +224,43 @@ TEST(Matmul, PublicEntryUsesActiveVariantAndOddThreadCounts) {
   std::printf("  active variant: %s\n", kernel_variant().c_str());
 }
 
+// matmul_many: the same results as one matmul per matrix, for every variant, with the matrices'
+// types (and so activation formats) mixed as in Q4_K_M files (Q4_K and Q6_K beside each other),
+// interleaved and not, for decode and for prompt-sized calls (where AMX takes some matrices).
+TEST(Matmul, ManyMatchesOneByOne) {
+  const int64_t n_cols = 512;
+  struct Spec { GgmlType type; int64_t rows; bool rows16; };
+  const Spec specs[] = {{GgmlType::kQ4_K, 96, true}, {GgmlType::kQ6_K, 32, true}, {GgmlType::kQ8_0, 48, false},
+                        {GgmlType::kF16, 40, false}};
+  std::vector<kern_test::OwnedMatrix> ms;
+  std::vector<std::vector<uint8_t>> bufs;
+  std::vector<WeightMatrix> ws;
+  for (const Spec& sp : specs) {
+    ms.push_back(make_matrix(sp.type, gaussian(static_cast<size_t>(sp.rows * n_cols), 21, 0.05f), sp.rows, n_cols));
+    bufs.emplace_back(ms.back().w.bytes());
+    ws.push_back(sp.rows16 ? interleave_rows16(ms.back().w, bufs.back().data()) : ms.back().w);
+  }
+  ThreadPool pool(2);
+  const KernelSet* sets[] = {&kern::scalar_kernels(), kern::avx2_kernels(), kern::avx512_kernels(), kern::amx_kernels()};
+  for (const KernelSet* ks : sets) {
+    if (ks == nullptr) continue;
+    for (int64_t n_tokens : {1, 3, 70}) {
+      const std::vector<float> x = gaussian(static_cast<size_t>(n_tokens * n_cols), 22);
+      std::vector<std::vector<float>> many, one;
+      std::vector<MatmulOut> outs;
+      for (const WeightMatrix& w : ws) {
+        many.emplace_back(static_cast<size_t>(n_tokens * w.n_rows), NAN);
+        one.emplace_back(many.back().size(), NAN);
+      }
+      for (size_t i = 0; i < ws.size(); ++i) outs.push_back({&ws[i], many[i].data()});
+      kern::matmul_many_with(*ks, outs, x.data(), n_tokens, pool);
+      for (size_t i = 0; i < ws.size(); ++i) {
+        kern::matmul_with(*ks, ws[i], x.data(), n_tokens, one[i].data(), pool);
+        EXPECT_EQ(many[i], one[i]) << ks->name << " " << ggml_type_name(ws[i].type) << " tokens " << n_tokens;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace maas

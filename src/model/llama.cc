@@ -61,17 +61,14 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, f
     const LlamaLayerWeights& L = weights_.layers[static_cast<size_t>(il)];
     // Attention sublayer: x += Wo · attention(RoPE(Wq·xn), RoPE(Wk·xn), Wv·xn)
     for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * d], L.attn_norm.data(), &xn_[t * d], d, c.rms_eps);
-    matmul(L.wq, xn_.data(), n, q_.data(), pool);      // [n, dq]
-    matmul(L.wk, xn_.data(), n, k_.data(), pool);      // [n, dkv]
-    matmul(L.wv, xn_.data(), n, v_.data(), pool);      // [n, dkv]
+    matmul_many({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), n, pool);  // [n, dq], [n, dkv] x 2
     attention(batch, il, cache, pool);                  // attn_ [n, dq]
     matmul(L.wo, attn_.data(), n, proj_.data(), pool);  // [n, d]
     add_inplace(x_.data(), proj_.data(), n * d);
 
     // Feed-forward sublayer (SwiGLU): x += W_down · (silu(W_gate·xn) ⊙ W_up·xn)
     for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * d], L.ffn_norm.data(), &xn_[t * d], d, c.rms_eps);
-    matmul(L.w_gate, xn_.data(), n, gate_.data(), pool);  // [n, dff]
-    matmul(L.w_up, xn_.data(), n, up_.data(), pool);      // [n, dff]
+    matmul_many({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), n, pool);  // [n, dff] x 2
     silu_mul(gate_.data(), up_.data(), gate_.data(), n * dff);
     matmul(L.w_down, gate_.data(), n, proj_.data(), pool);  // [n, d]
     add_inplace(x_.data(), proj_.data(), n * d);
