@@ -498,34 +498,41 @@ bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* 
 
   // Token chunks keep the packed activations a thread sweeps per row group within L2.
   const int64_t chunk_groups = std::max<int64_t>(1, static_cast<int64_t>(kActChunkBytes / gbytes));
-  pool.run([&](int ith, int nth) {
+  // Row groups dealt in chunks from a counter, as in amx_matmul_rows16.
+  const int64_t n_row_groups = (w.n_rows + kT - 1) / kT;
+  const int64_t per = std::max<int64_t>(1, n_row_groups / (8 * pool.n_threads()));
+  std::atomic<int64_t> next{0};
+  pool.run([&](int, int) {
     configure_tiles();
     thread_local RowGroup rg;
-    long r0, r1;
-    ThreadPool::split(static_cast<long>(w.n_rows), ith, nth, kT, &r0, &r1);
-    for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
-      const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
-      for (int64_t r = r0; r < r1; r += kT) {
-        unpack_rows(w, r, rg);
-        for (int64_t g = c0; g < c1; ++g) {
-          __m512 acc[kT];
-          for (int i = 0; i < kT; ++i) acc[i] = _mm512_setzero_ps();
-          const uint8_t* xg = act + static_cast<size_t>(g) * gbytes;
-          if (t == GgmlType::kQ4_K) {
-            tile_q4k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
-          } else if (t == GgmlType::kQ6_K) {
-            tile_q6k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
-          } else {
-            tile_q32(rg, reinterpret_cast<const ActBlock32*>(xg), w.n_cols / kQK0, acc);
-          }
-          // acc[i] holds row r + i for the group's 16 tokens; y is token-major.
-          alignas(64) float out[kT][kT];
-          for (int i = 0; i < kT; ++i) _mm512_store_ps(out[i], acc[i]);
-          const int rows = static_cast<int>(std::min<int64_t>(kT, r1 - r));
-          const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
-          for (int j = 0; j < toks; ++j) {
-            float* yr = y + (g * kT + j) * w.n_rows + r;
-            for (int i = 0; i < rows; ++i) yr[i] = out[i][j];
+    for (;;) {
+      const int64_t u = next.fetch_add(per, std::memory_order_relaxed);
+      if (u >= n_row_groups) return;
+      const int64_t r0 = u * kT, r1 = std::min<int64_t>(w.n_rows, (u + per) * kT);
+      for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
+        const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
+        for (int64_t r = r0; r < r1; r += kT) {
+          unpack_rows(w, r, rg);
+          for (int64_t g = c0; g < c1; ++g) {
+            __m512 acc[kT];
+            for (int i = 0; i < kT; ++i) acc[i] = _mm512_setzero_ps();
+            const uint8_t* xg = act + static_cast<size_t>(g) * gbytes;
+            if (t == GgmlType::kQ4_K) {
+              tile_q4k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
+            } else if (t == GgmlType::kQ6_K) {
+              tile_q6k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
+            } else {
+              tile_q32(rg, reinterpret_cast<const ActBlock32*>(xg), w.n_cols / kQK0, acc);
+            }
+            // acc[i] holds row r + i for the group's 16 tokens; y is token-major.
+            alignas(64) float out[kT][kT];
+            for (int i = 0; i < kT; ++i) _mm512_store_ps(out[i], acc[i]);
+            const int rows = static_cast<int>(std::min<int64_t>(kT, r1 - r));
+            const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
+            for (int j = 0; j < toks; ++j) {
+              float* yr = y + (g * kT + j) * w.n_rows + r;
+              for (int i = 0; i < rows; ++i) yr[i] = out[i][j];
+            }
           }
         }
       }
