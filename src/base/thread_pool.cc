@@ -61,6 +61,18 @@ void ThreadPool::worker_loop(int ith) {
   }
 }
 
+void ThreadPool::deal(long n, long step, const std::function<void(long, long)>& fn) {
+  if (n <= 0) return;
+  if (step < 1) step = 1;
+  std::atomic<long> next{0};
+  run([&](int, int) {
+    for (long b = next.fetch_add(step, std::memory_order_relaxed); b < n;
+         b = next.fetch_add(step, std::memory_order_relaxed)) {
+      fn(b, b + step < n ? b + step : n);
+    }
+  });
+}
+
 void ThreadPool::split(long n, int ith, int nth, long align, long* begin, long* end) {
   if (align < 1) align = 1;
   long n_units = (n + align - 1) / align;

@@ -31,6 +31,11 @@ class ThreadPool {
   // thread ith's [begin, end).
   static void split(long n, int ith, int nth, long align, long* begin, long* end);
 
+  // Deals [0, n) out in pieces of `step` from a shared counter: each thread runs fn(begin, end)
+  // on the next piece until none is left. Unlike a split, a core that is slow for a while (a
+  // shared host) takes fewer pieces instead of holding the others at the join.
+  void deal(long n, long step, const std::function<void(long begin, long end)>& fn);
+
  private:
   void worker_loop(int ith);
 

@@ -126,11 +126,14 @@ int run_stream(const std::string& type_name, int n_threads, int64_t mib, int pas
   size_t off = 0;
   for (size_t l = 0; l < n_layers; ++l) {
     for (const auto& m : protos) {
-      ms.push_back(interleave_pays(m.w) ? interleave_rows16(m.w, buf + off) : m.w);
-      if (!interleave_pays(m.w)) {
+      WeightMatrix w = m.w;
+      if (interleave_pays(m.w)) {
+        w = interleave_rows16(m.w, buf + off);
+      } else {
         std::memcpy(buf + off, m.bytes.data(), m.bytes.size());
-        ms.back().data = buf + off;
+        w.data = buf + off;
       }
+      ms.push_back(w);
       off += m.bytes.size();
     }
   }

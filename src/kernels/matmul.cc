@@ -3,7 +3,6 @@
 // the variant's tile kernel over its rows. Tokens are taken in chunks of kTokenChunk so the chunk's
 // activations stay in L2 while a thread's weight rows stream past them.
 #include <algorithm>
-#include <atomic>
 #include <span>
 #include <vector>
 
@@ -20,10 +19,6 @@ constexpr int64_t kChunksPerThread = 8;  // row chunks dealt per thread and call
 bool is_float_type(GgmlType t) {
   return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16;
 }
-
-}  // namespace
-
-namespace {
 
 // Activation formats: floats as they are, BlockQ8A (Q8_0 / Q4_0) or BlockQ8K (K-quants).
 enum class ActKind { kFloat, kQ8A, kQ8K };
@@ -133,18 +128,13 @@ void matmul_many_with(const KernelSet& ks, std::span<const MatmulOut> outs, cons
   // split makes the other wait at the join (perf: 6% of 1B Q4_0 decode spent spinning there;
   // dealing chunks gave tg64 25.2 -> 26.9 t/s, alternating runs). One call for Q, K and V (gate and
   // up) is one join instead of three (two). A chunk's weights stay in cache across its token chunks.
-  std::atomic<int64_t> next{0};
-  pool.run([&](int, int) {
-    for (;;) {
-      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
-      if (c >= n_chunks) return;
-      size_t j = 0;
-      while (j + 1 < n_jobs && jobs[j + 1].first_chunk <= c) ++j;
-      const Job& job = jobs[j];
-      const int64_t n_rows = job.a.y_stride;
-      const int64_t r0 = (c - job.first_chunk) * job.rows_per_chunk, r1 = std::min(n_rows, r0 + job.rows_per_chunk);
-      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) job.fn(job.a, r0, r1, t0, std::min(n_tokens, t0 + kTokenChunk));
-    }
+  pool.deal(static_cast<long>(n_chunks), 1, [&](long c, long) {
+    size_t j = 0;
+    while (j + 1 < n_jobs && jobs[j + 1].first_chunk <= c) ++j;
+    const Job& job = jobs[j];
+    const int64_t n_rows = job.a.y_stride;
+    const int64_t r0 = (c - job.first_chunk) * job.rows_per_chunk, r1 = std::min(n_rows, r0 + job.rows_per_chunk);
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) job.fn(job.a, r0, r1, t0, std::min(n_tokens, t0 + kTokenChunk));
   });
 }
 

@@ -2,7 +2,6 @@
 #include "model/llama.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
 #include "kernels/kernels.h"
@@ -113,20 +112,16 @@ void LlamaModel::attention(const Batch& batch, int32_t il, KvCache& cache, Threa
   plan_attention(batch);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t n_chunks = static_cast<int64_t>(chunks_.size()), n_work = n_chunks * c.n_head_kv;
-  std::atomic<int64_t> next{0};
-  pool.run([&](int, int) {
-    for (int64_t w = next.fetch_add(1, std::memory_order_relaxed); w < n_work;
-         w = next.fetch_add(1, std::memory_order_relaxed)) {
-      const AttentionChunk& ch = chunks_[static_cast<size_t>(w % n_chunks)];
-      const int32_t g = static_cast<int32_t>(w / n_chunks);
-      const BatchSequence& seq = batch.seqs[static_cast<size_t>(ch.seq)];
-      const int64_t first = ch.tok * dq + static_cast<int64_t>(g) * n_gqa * hd;  // head g * n_gqa of token ch.tok
-      // q, out: [n_tokens][n_gqa][hd] with row stride dq; K, V of head g: [slot][hd], stride dkv
-      attention_paged({.q = &q_[first], .out = &attn_[first], .stride = dq, .n_heads = n_gqa, .head_dim = hd,
-                       .pos0 = ch.pos0, .n_tokens = ch.n_tokens, .scale = scale},
-                      {.k = cache.k(il, 0, 0) + g * hd, .v = cache.v(il, 0, 0) + g * hd, .row_stride = dkv,
-                       .block_table = seq.block_table, .block_size = bs});
-    }
+  pool.deal(static_cast<long>(n_work), 1, [&](long w, long) {
+    const AttentionChunk& ch = chunks_[static_cast<size_t>(w % n_chunks)];
+    const int32_t g = static_cast<int32_t>(w / n_chunks);
+    const BatchSequence& seq = batch.seqs[static_cast<size_t>(ch.seq)];
+    const int64_t first = ch.tok * dq + static_cast<int64_t>(g) * n_gqa * hd;  // head g * n_gqa of token ch.tok
+    // q, out: [n_tokens][n_gqa][hd] with row stride dq; K, V of head g: [slot][hd], stride dkv
+    attention_paged({.q = &q_[first], .out = &attn_[first], .stride = dq, .n_heads = n_gqa, .head_dim = hd,
+                     .pos0 = ch.pos0, .n_tokens = ch.n_tokens, .scale = scale},
+                    {.k = cache.k(il, 0, 0) + g * hd, .v = cache.v(il, 0, 0) + g * hd, .row_stride = dkv,
+                     .block_table = seq.block_table, .block_size = bs});
   });
 }
 

@@ -61,11 +61,11 @@ void interleave_for_decode(LlamaWeights& w) {
   constexpr size_t kHuge = size_t{2} << 20;
   total = round_up(total, kHuge);
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kHuge, total));
-  if (buf != nullptr) madvise(buf, total, MADV_HUGEPAGE);
   if (buf == nullptr) {
     LOG_WARN("no memory to interleave %zu bytes of weights; keeping the file's layout", total);
     return;
   }
+  madvise(buf, total, MADV_HUGEPAGE);
   w.storage = std::shared_ptr<uint8_t>(buf, std::free);
 
   // Matrices dealt round-robin over the cores; each is independent.

@@ -21,7 +21,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -426,45 +425,39 @@ bool amx_matmul_rows16(const WeightMatrix& w, const float* x, int64_t n_tokens, 
   // Row groups are dealt in chunks from a shared counter (about 8 per thread), not in fixed halves:
   // on this shared host one core is often slower, and the other waited at the join (perf of pp16
   // Q8_0: 13% of samples spinning in the pool).
-  const int64_t n_row_groups = w.n_rows / kT;
-  const int64_t per = std::max<int64_t>(1, n_row_groups / (8 * pool.n_threads()));
-  std::atomic<int64_t> next{0};
-  pool.run([&](int, int) {
+  const long n_row_groups = static_cast<long>(w.n_rows / kT);
+  pool.deal(n_row_groups, std::max(1L, n_row_groups / (8 * pool.n_threads())), [&](long u0, long u1) {
     configure_tiles();
     thread_local std::vector<int8_t> unpacked;  // Q4_0: the row group's B tiles
-    for (;;) {
-      const int64_t u = next.fetch_add(per, std::memory_order_relaxed);
-      if (u >= n_row_groups) return;
-      const int64_t r0 = u * kT, r1 = std::min(n_row_groups, u + per) * kT;
-      for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
-        const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
-        for (int64_t r = r0; r < r1; r += kT) {
-          const uint8_t* group = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r / kT) * group_bytes16;
-          const int8_t* wq;
-          size_t stride;
-          bool from_memory = false;
-          if (w.type == GgmlType::kQ8_0) {
-            wq = reinterpret_cast<const int8_t*>(group + offsetof(BlockQ8_0x16, qs));
-            stride = wstride;
-            from_memory = c0 == 0;
-          } else {
-            unpacked.resize(static_cast<size_t>(nb) * 512 + 64);
-            int8_t* u8 = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(unpacked.data()) + 63) & ~uintptr_t{63});
-            for (int64_t b = 0; b < nb; ++b) {
-              if (c0 == 0) prefetch_span(group + b * wstride, wstride);
-              unpack_q4_0x16(*reinterpret_cast<const BlockQ4_0x16*>(group + b * wstride), u8 + b * 512);
-            }
-            wq = u8;
-            stride = 512;
+    const int64_t r0 = u0 * kT, r1 = u1 * kT;
+    for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
+      const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
+      for (int64_t r = r0; r < r1; r += kT) {
+        const uint8_t* group = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r / kT) * group_bytes16;
+        const int8_t* wq;
+        size_t stride;
+        bool from_memory = false;
+        if (w.type == GgmlType::kQ8_0) {
+          wq = reinterpret_cast<const int8_t*>(group + offsetof(BlockQ8_0x16, qs));
+          stride = wstride;
+          from_memory = c0 == 0;
+        } else {
+          unpacked.resize(static_cast<size_t>(nb) * 512 + 64);
+          int8_t* u8 = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(unpacked.data()) + 63) & ~uintptr_t{63});
+          for (int64_t b = 0; b < nb; ++b) {
+            if (c0 == 0) prefetch_span(group + b * wstride, wstride);
+            unpack_q4_0x16(*reinterpret_cast<const BlockQ4_0x16*>(group + b * wstride), u8 + b * 512);
           }
-          for (int64_t g = c0; g < c1; ++g) {
-            __m512 acc[kT];
-            for (int j = 0; j < kT; ++j) acc[j] = _mm512_setzero_ps();
-            tile_rows16(wq, stride, group, wstride, act.data() + static_cast<size_t>(g * kT) * xrb, xrb, nb,
-                        from_memory && g == c0, acc);
-            const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
-            for (int j = 0; j < toks; ++j) _mm512_storeu_ps(y + (g * kT + j) * w.n_rows + r, acc[j]);
-          }
+          wq = u8;
+          stride = 512;
+        }
+        for (int64_t g = c0; g < c1; ++g) {
+          __m512 acc[kT];
+          for (int j = 0; j < kT; ++j) acc[j] = _mm512_setzero_ps();
+          tile_rows16(wq, stride, group, wstride, act.data() + static_cast<size_t>(g * kT) * xrb, xrb, nb,
+                      from_memory && g == c0, acc);
+          const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
+          for (int j = 0; j < toks; ++j) _mm512_storeu_ps(y + (g * kT + j) * w.n_rows + r, acc[j]);
         }
       }
     }
@@ -499,40 +492,34 @@ bool amx_matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* 
   // Token chunks keep the packed activations a thread sweeps per row group within L2.
   const int64_t chunk_groups = std::max<int64_t>(1, static_cast<int64_t>(kActChunkBytes / gbytes));
   // Row groups dealt in chunks from a counter, as in amx_matmul_rows16.
-  const int64_t n_row_groups = (w.n_rows + kT - 1) / kT;
-  const int64_t per = std::max<int64_t>(1, n_row_groups / (8 * pool.n_threads()));
-  std::atomic<int64_t> next{0};
-  pool.run([&](int, int) {
+  const long n_row_groups = static_cast<long>((w.n_rows + kT - 1) / kT);
+  pool.deal(n_row_groups, std::max(1L, n_row_groups / (8 * pool.n_threads())), [&](long u0, long u1) {
     configure_tiles();
     thread_local RowGroup rg;
-    for (;;) {
-      const int64_t u = next.fetch_add(per, std::memory_order_relaxed);
-      if (u >= n_row_groups) return;
-      const int64_t r0 = u * kT, r1 = std::min<int64_t>(w.n_rows, (u + per) * kT);
-      for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
-        const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
-        for (int64_t r = r0; r < r1; r += kT) {
-          unpack_rows(w, r, rg);
-          for (int64_t g = c0; g < c1; ++g) {
-            __m512 acc[kT];
-            for (int i = 0; i < kT; ++i) acc[i] = _mm512_setzero_ps();
-            const uint8_t* xg = act + static_cast<size_t>(g) * gbytes;
-            if (t == GgmlType::kQ4_K) {
-              tile_q4k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
-            } else if (t == GgmlType::kQ6_K) {
-              tile_q6k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
-            } else {
-              tile_q32(rg, reinterpret_cast<const ActBlock32*>(xg), w.n_cols / kQK0, acc);
-            }
-            // acc[i] holds row r + i for the group's 16 tokens; y is token-major.
-            alignas(64) float out[kT][kT];
-            for (int i = 0; i < kT; ++i) _mm512_store_ps(out[i], acc[i]);
-            const int rows = static_cast<int>(std::min<int64_t>(kT, r1 - r));
-            const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
-            for (int j = 0; j < toks; ++j) {
-              float* yr = y + (g * kT + j) * w.n_rows + r;
-              for (int i = 0; i < rows; ++i) yr[i] = out[i][j];
-            }
+    const int64_t r0 = u0 * kT, r1 = std::min<int64_t>(w.n_rows, u1 * kT);
+    for (int64_t c0 = 0; c0 < n_groups; c0 += chunk_groups) {
+      const int64_t c1 = std::min(n_groups, c0 + chunk_groups);
+      for (int64_t r = r0; r < r1; r += kT) {
+        unpack_rows(w, r, rg);
+        for (int64_t g = c0; g < c1; ++g) {
+          __m512 acc[kT];
+          for (int i = 0; i < kT; ++i) acc[i] = _mm512_setzero_ps();
+          const uint8_t* xg = act + static_cast<size_t>(g) * gbytes;
+          if (t == GgmlType::kQ4_K) {
+            tile_q4k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
+          } else if (t == GgmlType::kQ6_K) {
+            tile_q6k(rg, reinterpret_cast<const ActSuper*>(xg), w.n_cols / kQKK, acc);
+          } else {
+            tile_q32(rg, reinterpret_cast<const ActBlock32*>(xg), w.n_cols / kQK0, acc);
+          }
+          // acc[i] holds row r + i for the group's 16 tokens; y is token-major.
+          alignas(64) float out[kT][kT];
+          for (int i = 0; i < kT; ++i) _mm512_store_ps(out[i], acc[i]);
+          const int rows = static_cast<int>(std::min<int64_t>(kT, r1 - r));
+          const int toks = static_cast<int>(std::min<int64_t>(kT, n_tokens - g * kT));
+          for (int j = 0; j < toks; ++j) {
+            float* yr = y + (g * kT + j) * w.n_rows + r;
+            for (int i = 0; i < rows; ++i) yr[i] = out[i][j];
           }
         }
       }
