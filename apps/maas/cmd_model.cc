@@ -126,39 +126,54 @@ int model_generate(const std::vector<std::string>& argv) {
                           {"--untied", "--rope-scaling"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--out")) return report_error("usage: maas model generate --out PATH [--preset tiny|1b|test] [--type f16] ...", 2);
-  auto opts = synthetic_preset(args->get("--preset", "tiny"));
-  if (!opts.ok()) return report_error(opts.status().message(), 2);
-  opts->type = args->get("--type", opts->type);
-  if (args->has("--name")) opts->name = args->get("--name");
-  if (args->has("--untied")) opts->tied_embeddings = false;
-  if (args->has("--rope-scaling")) opts->llama31_rope_scaling = true;
-  auto seed = args->get_int("--seed", 42, 0, 1LL << 62);
-  auto threads = args->get_int("--threads", 0, 0, 1024);
-  if (!seed.ok() || !threads.ok()) return report_error((seed.ok() ? threads.status() : seed.status()).message(), 2);
-  opts->seed = static_cast<uint64_t>(*seed);
-  opts->n_threads = static_cast<int>(*threads);
-  GgufWriter w;
-  auto n_vocab = add_vocabulary(*args, w);
-  if (!n_vocab.ok()) return report_error(n_vocab.status().message());
-  std::filesystem::path out(args->get("--out"));
-  std::error_code ec;
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path(), ec);
-  Status s = add_synthetic_llama(*opts, *n_vocab, w);
-  if (s.ok()) s = w.write(args->get("--out"));
-  if (!s.ok()) return report_error(s.message());
-  std::fprintf(stderr, "wrote %s (%s, %d-token vocabulary, %s weights)\n", args->get("--out").c_str(), opts->name.c_str(), *n_vocab,
-               opts->type.c_str());
+  Status s = generate_model(*args);
+  if (s.code() == StatusCode::kInvalidArgument && s.message().rfind("usage:", 0) == 0) return report_error(s.message(), 2);
+  if (!s.ok()) return report_error(s.message(), s.code() == StatusCode::kInvalidArgument ? 2 : 1);
   return 0;
 }
 
 }  // namespace
 
+Status generate_model(const Args& args) {
+  auto opts = synthetic_preset(args.get("--preset", "tiny"));
+  if (!opts.ok()) return opts.status();
+  opts->type = args.get("--type", opts->type);
+  if (args.has("--name")) opts->name = args.get("--name");
+  if (args.has("--untied")) opts->tied_embeddings = false;
+  if (args.has("--rope-scaling")) opts->llama31_rope_scaling = true;
+  auto seed = args.get_int("--seed", 42, 0, 1LL << 62);
+  auto threads = args.get_int("--threads", 0, 0, 1024);
+  if (!seed.ok()) return seed.status();
+  if (!threads.ok()) return threads.status();
+  opts->seed = static_cast<uint64_t>(*seed);
+  opts->n_threads = static_cast<int>(*threads);
+  GgufWriter w;
+  ASSIGN_OR_RETURN(int32_t n_vocab, add_vocabulary(args, w));
+  std::filesystem::path out(args.get("--out"));
+  std::error_code ec;
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path(), ec);
+  RETURN_IF_ERROR(add_synthetic_llama(*opts, n_vocab, w));
+  // Written beside the target and renamed, so a reader never sees half a model.
+  const std::string tmp = out.string() + ".tmp";
+  RETURN_IF_ERROR(w.write(tmp));
+  std::filesystem::rename(tmp, out, ec);
+  if (ec) return unavailable("cannot rename " + tmp + ": " + ec.message());
+  std::fprintf(stderr, "wrote %s (%s, %d-token vocabulary, %s weights)\n", out.c_str(), opts->name.c_str(), n_vocab,
+               opts->type.c_str());
+  return Status::Ok();
+}
+
 int cmd_model(const std::vector<std::string>& argv) {
-  if (argv.empty()) return report_error("usage: maas model show|generate ...", 2);
+  if (argv.empty()) return report_error("usage: maas model list|show|register|pull|update|rm|check|generate ...", 2);
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
-  if (argv[0] == "show") return model_show(rest);
+  // `show` of a file inspects it locally; of a name asks the platform's catalog.
+  std::error_code ec;
+  if (argv[0] == "show" && !rest.empty() && std::filesystem::is_regular_file(rest[0], ec)) {
+    return model_show(rest);
+  }
   if (argv[0] == "generate") return model_generate(rest);
-  return report_error("unknown model subcommand '" + argv[0] + "' (show, generate)", 2);
+  if (argv[0] == "check") return cmd_model_check(rest);
+  return cmd_model_platform(argv);
 }
 
 }  // namespace maas

@@ -1,9 +1,12 @@
-// cmd_worker.cc — `maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]`: one
-// model's inference server. Prints "listening on http://HOST:PORT" once the socket is bound,
-// then loads the model (readiness answers 503 meanwhile). SIGTERM or SIGINT drains: readiness
-// fails, running requests finish up to --drain-timeout seconds, then exit 0; during the load
-// it exits 0 at once.
+// cmd_worker.cc — `maas worker --model PATH [--host H] [--port P] [--api-key-file F]`: one
+// model's inference server. Keys come from --api-key-file (one per line; blank lines and '#'
+// comments skipped), the MAAS_API_KEY environment variable (comma-separated), and --api-key
+// (visible to every local user in the process list, so a warning says so); all are accepted.
+// Prints "listening on http://HOST:PORT" once the socket is bound, then loads the model
+// (readiness answers 503 meanwhile). SIGTERM or SIGINT drains: readiness fails, running
+// requests finish up to --drain-timeout seconds, then exit 0; during the load it exits 0 at once.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,14 +14,55 @@
 #include <thread>
 
 #include "args.h"
+#include "base/file_util.h"
 #include "base/log.h"
 #include "commands.h"
 #include "worker/worker_server.h"
 
 namespace maas {
+namespace {
+
+void add_key(std::string key, std::vector<std::string>* keys) {
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t')) key.pop_back();
+  size_t start = key.find_first_not_of(" \t");
+  if (start == std::string::npos || key[start] == '#') return;
+  keys->push_back(key.substr(start));
+}
+
+Status add_keys_from_file_and_env(const std::string& path, std::vector<std::string>* keys) {
+  if (!path.empty()) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      LOG_WARN("the API key file %s is readable by other users (chmod 600 it)", path.c_str());
+    }
+    ASSIGN_OR_RETURN(std::string text, read_file(path, 1 << 20));
+    const size_t before = keys->size();
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      add_key(text.substr(pos, nl - pos), keys);
+      pos = nl + 1;
+    }
+    if (keys->size() == before) return invalid_argument("--api-key-file " + path + " holds no key");
+  }
+  if (const char* env = std::getenv("MAAS_API_KEY"); env != nullptr) {
+    std::string all = env;
+    size_t pos = 0;
+    while (pos <= all.size()) {
+      size_t comma = all.find(',', pos);
+      if (comma == std::string::npos) comma = all.size();
+      add_key(all.substr(pos, comma - pos), keys);
+      pos = comma + 1;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 int cmd_worker(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
+  auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
@@ -28,6 +72,12 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.model_name = args->get("--served-model-name");
   o.host = args->get("--host", "127.0.0.1");
   o.api_keys = args->get_all("--api-key");
+  if (!o.api_keys.empty()) {
+    LOG_WARN("--api-key puts the key in the process list for every local user; prefer --api-key-file or MAAS_API_KEY");
+  }
+  if (Status s = add_keys_from_file_and_env(args->get("--api-key-file"), &o.api_keys); !s.ok()) {
+    return report_error(s.message(), 2);
+  }
   o.engine.enable_prefix_caching = !args->has("--no-prefix-caching");
   o.default_ignore_eos = args->has("--ignore-eos-default");
   struct IntFlag { const char* name; long long fallback, lo, hi; long long* out; };
@@ -86,7 +136,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
     loading = false;
   }
   LOG_INFO("ready: %s", o.model_path.c_str());
-  if (o.api_keys.empty()) LOG_WARN("no --api-key given: the API is open to anyone who can reach the port");
+  if (o.api_keys.empty()) LOG_WARN("no API key configured: the API is open to anyone who can reach the port");
   waiter.join();
   LOG_INFO("signal %d: draining", sig);
   server.drain_and_stop();

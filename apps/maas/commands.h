@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+
 namespace maas {
 
 int cmd_run(const std::vector<std::string>& args);
@@ -12,6 +14,17 @@ int cmd_model(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 int cmd_worker(const std::vector<std::string>& args);
+int cmd_serve(const std::vector<std::string>& args);
+int cmd_model_check(const std::vector<std::string>& args);
+// `maas model list|show NAME|register|pull|update|rm` against the platform (cmd_platform_models.cc).
+int cmd_model_platform(const std::vector<std::string>& args);
+// workspace, marketplace-subscription, serverless-endpoint, usage, offering (cmd_platform.cc).
+int cmd_platform(const std::string& command, const std::vector<std::string>& args);
+bool is_platform_command(const std::string& command);
+
+class Args;
+// Writes a synthetic Llama model as `maas model generate` does (--out, --preset, --type, ...).
+Status generate_model(const Args& args);
 
 // Prints "error: <message>" to stderr and returns 1 (or 2 for usage errors).
 int report_error(const std::string& message, int code = 1);

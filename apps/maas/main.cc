@@ -14,7 +14,7 @@ const char* kUsage =
     "usage: maas <command> [options]\n"
     "\n"
     "  worker --model PATH       one model's inference server (OpenAI and Azure API)\n"
-    "      --host 127.0.0.1 --port 8080 --api-key KEY (repeatable) --threads N --ctx N\n"
+    "      --host 127.0.0.1 --port 8080 --api-key-file FILE (or MAAS_API_KEY, or --api-key KEY) --threads N --ctx N\n"
     "      --max-num-seqs 64 --max-batch-tokens 512 --max-waiting 256 --request-timeout S\n"
     "  run MODEL [PROMPT]        generate text (or chat interactively when no prompt is given)\n"
     "      --max-tokens N --temperature T --top-p P --top-k K --seed S --chat --threads N\n"
@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   if (cmd == "tokenize") return maas::cmd_tokenize(rest);
   if (cmd == "bench") return maas::cmd_bench(rest);
   if (cmd == "worker") return maas::cmd_worker(rest);
+  if (cmd == "serve") return maas::cmd_serve(rest);
+  if (maas::is_platform_command(cmd)) return maas::cmd_platform(cmd, rest);
   std::fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -59,6 +59,9 @@ struct ResponseOptions {
   std::string model;      // echoed as `model`
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  // stream_options.continuous_usage_stats (vLLM): with include_usage, every chunk carries the
+  // usage so far instead of null, so a stream cut short still tells what it generated.
+  bool continuous_usage = false;
   int32_t n = 1;               // choices per prompt
   int32_t logprobs = -1;       // -1: no logprobs; k >= 0: top-k alternatives per token
   bool echo = false;           // completions: prompt text (and prompt logprobs) first

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "api/utf8_text.h"
-#include "tokenizer/unicode.h"
+#include "base/utf8.h"
 
 namespace maas::api {
 

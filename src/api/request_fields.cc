@@ -21,6 +21,9 @@ ApiError parse_stream(const Json& body, CommonFields* out) {
   if (const Json* u = find_field(*so, "include_usage")) {
     RETURN_IF_API_ERROR(as_bool(*u, "stream_options.include_usage", &out->include_usage));
   }
+  if (const Json* c = find_field(*so, "continuous_usage_stats")) {
+    RETURN_IF_API_ERROR(as_bool(*c, "stream_options.continuous_usage_stats", &out->continuous_usage));
+  }
   return ApiError{};
 }
 

@@ -32,6 +32,7 @@ struct CommonFields {
   EngineRequest request;        // every option; id and prompt are filled by the caller
   bool max_tokens_given = false;
   bool include_usage = false;
+  bool continuous_usage = false;  // stream_options.continuous_usage_stats (vLLM)
   bool echo = false;            // completions only
   std::string model;            // as sent (empty when absent)
 };

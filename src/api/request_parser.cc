@@ -58,6 +58,7 @@ ApiOr<ParsedRequest> assemble_request(ApiKind kind, const CommonFields& fields, 
   ro.model = !options.model_name.empty() ? options.model_name : fields.model;
   ro.stream = base.stream;
   ro.include_usage = fields.include_usage;
+  ro.continuous_usage = fields.include_usage && fields.continuous_usage;
   ro.n = base.n;
   ro.logprobs = base.logprobs;
   ro.echo = fields.echo;

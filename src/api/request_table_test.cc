@@ -111,6 +111,8 @@ std::vector<Case> cases() {
       {"C16 ignore_eos 1", kComp, comp(R"(,"ignore_eos":1)"), 400, "ignore_eos", ""},
       {"C16 include_usage str", kChat, chat(R"(,"stream":true,"stream_options":{"include_usage":"yes"})"), 400,
        "stream_options.include_usage", ""},
+      {"continuous_usage_stats str", kChat, chat(R"(,"stream":true,"stream_options":{"continuous_usage_stats":1})"), 400,
+       "stream_options.continuous_usage_stats", ""},
       {"C16 stream_options w/o stream", kChat, chat(R"(,"stream_options":{"include_usage":true})"), 400,
        "stream_options", ""},
       {"C17 internal knobs", kComp, comp(R"(,"n_discard":-1,"n_keep":-5,"n_ctx":1,"n_probs":1000000)"), 200, "", ""},

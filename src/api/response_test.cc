@@ -193,6 +193,32 @@ TEST_F(Responses, ChatStreamChunks) {
   EXPECT_EQ(enc.encode(0, output({delta(0, "more")}, false, 5, 4)), "");
 }
 
+// stream_options.continuous_usage_stats: every chunk carries the usage so far (the gateway meters
+// a stream cut short from the last chunk it saw), and the final usage chunk still closes it.
+TEST_F(Responses, ContinuousUsageOnEveryChunk) {
+  ResponseOptions o = options(ApiKind::kCompletion, 1);
+  o.stream = true;
+  o.include_usage = true;
+  o.continuous_usage = true;
+  StreamEncoder enc(o, *tok_, 1);
+  std::string sse = enc.encode(0, output({delta(0, "a")}, false, 4, 1));
+  sse += enc.encode(0, output({delta(0, "b")}, false, 4, 2));
+  sse += enc.encode(0, output({delta(0, "", "length")}, true, 4, 2));
+  const std::vector<std::string> ev = events(sse);
+  ASSERT_GE(ev.size(), 4u);
+  int64_t last = 0;
+  for (size_t i = 0; i + 1 < ev.size(); ++i) {
+    const json c = json::parse(ev[i]);
+    ASSERT_TRUE(c["usage"].is_object()) << ev[i];
+    EXPECT_EQ(c["usage"]["prompt_tokens"], 4);
+    const int64_t done = c["usage"]["completion_tokens"];
+    EXPECT_GE(done, last);
+    last = done;
+  }
+  EXPECT_EQ(json::parse(ev[ev.size() - 2])["choices"], json::array());
+  EXPECT_EQ(last, 2);
+}
+
 TEST_F(Responses, CompletionStreamBatchEchoAndLogprobs) {
   ResponseOptions o = options(ApiKind::kCompletion, 1);
   o.stream = true;

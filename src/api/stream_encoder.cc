@@ -30,7 +30,8 @@ OJson StreamEncoder::envelope() const {
 std::string StreamEncoder::chunk(OJson choice) const {
   OJson e = envelope();
   e["choices"] = OJson::array({std::move(choice)});
-  if (options_.include_usage) e["usage"] = nullptr;
+  if (options_.continuous_usage) e["usage"] = usage_json(usage());
+  else if (options_.include_usage) e["usage"] = nullptr;
   return sse_event(dump_json(e));
 }
 

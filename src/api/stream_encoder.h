@@ -2,7 +2,8 @@
 //
 // Framing: every event is "data: <one JSON chunk>\n\n"; the stream ends with
 // "data: [DONE]\n\n". Chunks are {"id","object","created","model","choices":[one choice]}
-// (+ "usage": null when include_usage), object "text_completion" or "chat.completion.chunk".
+// (+ "usage": null when include_usage; with continuous_usage the usage so far, as vLLM's
+// stream_options.continuous_usage_stats), object "text_completion" or "chat.completion.chunk".
 // Per choice (index = prompt * n + sequence), in order:
 //   chat:         {"index","delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}
 //                 once, when the choice's first output arrives;

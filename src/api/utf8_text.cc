@@ -1,7 +1,7 @@
 // utf8_text.cc — UTF-8 repair and boundary-safe truncation for client-facing text.
 #include "api/utf8_text.h"
 
-#include "tokenizer/unicode.h"
+#include "base/utf8.h"
 
 namespace maas::api {
 

@@ -258,6 +258,7 @@ void Connection::reply_error(int status, std::string_view code, std::string_view
 
 // After a complete response: the next request on a keep-alive connection, else close.
 void Connection::next_request() {
+  if (exchange_) exchange_->notify_drain(/*release=*/true);
   exchange_.reset();
   response_ = Response::kNone;
   if (!keep_alive_) {
@@ -317,6 +318,7 @@ void Connection::abort(const char* why) {
   bool notify = exchange && response_ != Response::kComplete;
   close_socket();
   if (notify) exchange->close_and_notify();
+  if (exchange) exchange->notify_drain(/*release=*/true);
 }
 
 void Connection::set_deadline(Deadline kind, int ms) {

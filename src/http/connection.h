@@ -52,6 +52,9 @@ struct Exchange {
   std::mutex mu;
   std::function<void()> on_close;        // guarded by mu
   bool settled = false;                  // guarded by mu: completed or closed
+  std::function<void()> on_drain;        // guarded by mu
+  size_t drain_low = 0;                  // guarded by mu: on_drain's low watermark
+  bool released = false;                 // guarded by mu: the connection let go of it
 
   // Strand side: the client went away before completion; runs the callback once.
   void close_and_notify();
@@ -59,6 +62,12 @@ struct Exchange {
   void complete();
   // Any thread: registers the callback or runs it now if already closed.
   void set_on_close(std::function<void()> callback);
+  // Any thread: registers the drain callback or runs it now if drained enough or closed.
+  void set_on_drain(size_t low_watermark, std::function<void()> callback);
+  // Strand side, after unsent_bytes fell: runs the drain callback if its condition holds.
+  // `release`: the connection lets go of the exchange (aborted, or the next request begins);
+  // the callback runs now and later ones run at once.
+  void notify_drain(bool release = false);
 };
 
 class Connection;

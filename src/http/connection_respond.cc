@@ -63,6 +63,36 @@ void Exchange::set_on_close(std::function<void()> callback) {
   if (callback) callback();
 }
 
+void Exchange::set_on_drain(size_t low_watermark, std::function<void()> callback) {
+  std::function<void()> dropped;  // a replaced callback, destroyed outside the lock
+  {
+    std::lock_guard lock(mu);
+    dropped.swap(on_drain);
+    if (!released && !closed.load() && unsent_bytes.load() > low_watermark) {
+      drain_low = low_watermark;
+      on_drain = std::move(callback);
+      return;
+    }
+  }
+  if (callback) callback();
+}
+
+void Exchange::notify_drain(bool release) {
+  std::function<void()> callback;
+  {
+    std::lock_guard lock(mu);
+    if (release) released = true;
+    if (!on_drain) return;
+    if (!release && !closed.load() && unsent_bytes.load() > drain_low) return;
+    callback.swap(on_drain);
+  }
+  try {
+    callback();
+  } catch (...) {
+    LOG_ERROR("http: on_drain callback threw");
+  }
+}
+
 // ---- Connection: responses --------------------------------------------------------------
 
 bool Connection::current(uint64_t exchange) const {
@@ -104,6 +134,7 @@ void Connection::write_chunk(uint64_t exchange, std::string data) {
   size_t n = data.size();
   if (head_only_) {
     exchange_->unsent_bytes.fetch_sub(n);
+    exchange_->notify_drain();
     return;
   }
   enqueue(chunked_ ? wire::frame_chunk(data) : std::move(data), n);
@@ -169,7 +200,10 @@ void Connection::on_written(size_t n) {
     queue_.pop_front();
     front_offset_ = 0;
   }
-  if (counted > 0 && exchange_) exchange_->unsent_bytes.fetch_sub(counted);
+  if (counted > 0 && exchange_) {
+    exchange_->unsent_bytes.fetch_sub(counted);
+    exchange_->notify_drain();
+  }
   if (!queue_.empty()) {
     do_write();
     return;
@@ -252,6 +286,12 @@ class ResponderImpl final : public Responder {
 
   void on_close(std::function<void()> callback) override {
     exchange_->set_on_close(std::move(callback));
+  }
+
+  size_t unsent_bytes() const override { return exchange_->unsent_bytes.load(); }
+
+  void on_drain(size_t low_watermark, std::function<void()> callback) override {
+    exchange_->set_on_drain(low_watermark, std::move(callback));
   }
 
  private:

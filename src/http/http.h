@@ -90,6 +90,15 @@ class Responder {
   // released when the response completes. If that already happened, it runs at once on the
   // calling thread. Must not block.
   virtual void on_close(std::function<void()> callback) = 0;
+  // Bytes passed to write() that are not yet written to the socket (framing not counted).
+  virtual size_t unsent_bytes() const = 0;
+  // Backpressure for a proxy: runs `callback` once, on an I/O thread, when the unsent bytes
+  // fall to or below low_watermark, or when the exchange closes or aborts (check closed());
+  // at once on the calling thread if already so. One pending callback per responder: a second
+  // call replaces the first (which is dropped, not run). Must not block. Typical use:
+  //   if (!r->write(data)) ...; if (r->unsent_bytes() > high) { call->pause();
+  //     r->on_drain(low, [call] { call->resume(); }); }
+  virtual void on_drain(size_t low_watermark, std::function<void()> callback) = 0;
 };
 
 // Called on an I/O thread for each complete request. Must return quickly (hand long work to

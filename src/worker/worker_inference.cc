@@ -14,6 +14,7 @@
 #include "api/response_builder.h"
 #include "api/response_json.h"
 #include "api/stream_encoder.h"
+#include "http/content_type.h"
 #include "worker/worker_server.h"
 
 namespace maas {
@@ -22,16 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-bool is_json_content_type(const http::Request& req) {
-  const std::string* ct = req.header("content-type");
-  if (ct == nullptr) return false;
-  std::string v;
-  for (char c : *ct) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (v.rfind("application/json", 0) != 0) return false;
-  // Exactly the media type, optionally followed by parameters ("; charset=utf-8").
-  return v.size() == 16 || v[16] == ';' || v[16] == ' ' || v[16] == '\t';
-}
 
 }  // namespace
 
@@ -108,7 +99,7 @@ struct WorkerServer::Inflight {
 
 void WorkerServer::handle_inference(http::Request&& req, std::shared_ptr<http::Responder> res, bool chat, bool azure) {
   if (draining_.load()) return send_error(res, api::service_unavailable("the server is shutting down", 1000), azure);
-  if (!is_json_content_type(req)) return send_error(res, api::unsupported_media_type(), azure);
+  if (!http::is_json_content_type(req)) return send_error(res, api::unsupported_media_type(), azure);
   api::ParseOptions po;
   po.tokenizer = tokenizer_.get();
   po.n_vocab = std::min(tokenizer_->n_vocab(), model_->config().n_vocab);

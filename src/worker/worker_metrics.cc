@@ -1,50 +1,19 @@
 // worker_metrics.cc — Prometheus text exposition of the worker's metrics.
 #include "worker/worker_metrics.h"
 
-#include <cstdio>
 
 namespace maas {
 namespace {
 
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
-
 void line(std::string& out, const std::string& name, const std::string& labels, double v) {
-  out += name + "{" + labels + "} " + num(v) + "\n";
+  prom::sample(out, name, labels, v);
 }
 
 void help(std::string& out, const std::string& name, const char* type, const char* text) {
-  out += "# HELP " + name + " " + text + "\n# TYPE " + name + " " + type + "\n";
+  prom::help(out, name, type, text);
 }
 
 }  // namespace
-
-Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
-
-void Histogram::observe(double seconds) {
-  std::lock_guard<std::mutex> lock(mu_);
-  size_t i = 0;
-  while (i < bounds_.size() && seconds > bounds_[i]) ++i;
-  ++counts_[i];
-  sum_ += seconds;
-  ++count_;
-}
-
-void Histogram::render(const std::string& name, const std::string& labels, std::string& out) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < bounds_.size(); ++i) {
-    cumulative += counts_[i];
-    out += name + "_bucket{" + labels + ",le=\"" + num(bounds_[i]) + "\"} " + std::to_string(cumulative) + "\n";
-  }
-  cumulative += counts_.back();
-  out += name + "_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
-  out += name + "_sum{" + labels + "} " + num(sum_) + "\n";
-  out += name + "_count{" + labels + "} " + std::to_string(count_) + "\n";
-}
 
 WorkerMetrics::WorkerMetrics() = default;
 
@@ -62,7 +31,7 @@ void WorkerMetrics::count_finish(const std::string& reason) {
 }
 
 std::string WorkerMetrics::render(const std::string& model, const EngineStats& s, bool ready) const {
-  const std::string l = "model_name=\"" + model + "\"";
+  const std::string l = "model_name=\"" + prom::escape_label(model) + "\"";
   std::string out;
   help(out, "vllm:num_requests_running", "gauge", "Requests with sequences in the running batch.");
   line(out, "vllm:num_requests_running", l, s.n_running);

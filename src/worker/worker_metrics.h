@@ -4,30 +4,13 @@
 // Thread-safe: observations come from the engine thread and HTTP threads.
 #pragma once
 
-#include <array>
 #include <atomic>
-#include <mutex>
 #include <string>
-#include <vector>
 
+#include "base/histogram.h"
 #include "engine/engine.h"
 
 namespace maas {
-
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> bounds);
-  void observe(double seconds);
-  // Appends "name_bucket{le=...}", "_sum", "_count" lines.
-  void render(const std::string& name, const std::string& labels, std::string& out) const;
-
- private:
-  std::vector<double> bounds_;
-  mutable std::mutex mu_;
-  std::vector<uint64_t> counts_;  // guarded by mu_; one per bound, plus +Inf
-  double sum_ = 0;                // guarded by mu_
-  uint64_t count_ = 0;            // guarded by mu_
-};
 
 class WorkerMetrics {
  public:

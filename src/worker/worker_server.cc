@@ -10,54 +10,39 @@
 
 #include "base/log.h"
 #include "gguf/gguf_names.h"
+#include "http/cors.h"
+#include "http/key_auth.h"
+#include "http/router.h"
 
 namespace maas {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
+enum Route { kHealth, kReady, kInfo, kModels, kMetrics, kOpenApi, kTokenize, kDetokenize,
+             kCompletions, kChat, kAzureCompletions, kAzureChat };
+
+const http::Router& routes() {
+  static const http::Router* router = [] {
+    auto* r = new http::Router();
+    for (const char* p : {"/health", "/health/live"}) r->add("GET", p, kHealth);
+    r->add("GET", "/health/ready", kReady);
+    r->add("GET", "/info", kInfo);
+    r->add("GET", "/v1/models", kModels);
+    r->add("GET", "/metrics", kMetrics);
+    for (const char* p : {"/openapi.json", "/swagger.json"}) r->add("GET", p, kOpenApi);
+    r->add("POST", "/tokenize", kTokenize);
+    r->add("POST", "/detokenize", kDetokenize);
+    r->add("POST", "/v1/completions", kCompletions);
+    r->add("POST", "/v1/chat/completions", kChat);
+    r->add("POST", "/completions", kAzureCompletions);
+    r->add("POST", "/chat/completions", kAzureChat);
+    return r;
+  }();
+  return *router;
 }
 
-// Constant time in the contents of both strings (the length of `secret` only leaks through
-// the loop bound, which is the configured key's, not the guess's).
-bool constant_time_equal(std::string_view guess, std::string_view secret) {
-  unsigned char diff = guess.size() == secret.size() ? 0 : 1;
-  for (size_t i = 0; i < secret.size(); ++i) {
-    unsigned char g = i < guess.size() ? static_cast<unsigned char>(guess[i]) : 0;
-    diff |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(secret[i]));
-  }
-  return diff == 0;
-}
-
-enum class Route { kNone, kHealth, kReady, kInfo, kModels, kMetrics, kOpenApi, kTokenize, kDetokenize,
-                   kCompletions, kChat, kAzureCompletions, kAzureChat };
-
-struct RouteInfo {
-  Route route;
-  const char* method;
-};
-
-RouteInfo find_route(const std::string& path) {
-  if (path == "/health" || path == "/health/live") return {Route::kHealth, "GET"};
-  if (path == "/health/ready") return {Route::kReady, "GET"};
-  if (path == "/info") return {Route::kInfo, "GET"};
-  if (path == "/v1/models") return {Route::kModels, "GET"};
-  if (path == "/metrics") return {Route::kMetrics, "GET"};
-  if (path == "/openapi.json" || path == "/swagger.json") return {Route::kOpenApi, "GET"};
-  if (path == "/tokenize") return {Route::kTokenize, "POST"};
-  if (path == "/detokenize") return {Route::kDetokenize, "POST"};
-  if (path == "/v1/completions") return {Route::kCompletions, "POST"};
-  if (path == "/v1/chat/completions") return {Route::kChat, "POST"};
-  if (path == "/completions") return {Route::kAzureCompletions, "POST"};
-  if (path == "/chat/completions") return {Route::kAzureChat, "POST"};
-  return {Route::kNone, ""};
-}
+bool is_azure_path(std::string_view path) { return path == "/completions" || path == "/chat/completions"; }
 
 }  // namespace
 
@@ -126,17 +111,8 @@ void WorkerServer::drain_and_stop() {
 
 bool WorkerServer::authorized(const http::Request& req) const {
   if (options_.api_keys.empty()) return true;
-  std::string_view presented;
-  if (const std::string* h = req.header("authorization"); h != nullptr && h->size() > 7 && iequals(h->substr(0, 7), "bearer ")) {
-    presented = std::string_view(*h).substr(7);
-  } else if (const std::string* k = req.header("api-key"); k != nullptr) {
-    presented = *k;
-  } else {
-    return false;
-  }
-  bool ok = false;
-  for (const std::string& key : options_.api_keys) ok |= constant_time_equal(presented, key);
-  return ok;
+  std::optional<std::string_view> presented = http::presented_key(req);
+  return presented && http::key_in(*presented, options_.api_keys);
 }
 
 void WorkerServer::send_json(const std::shared_ptr<http::Responder>& res, int status, const std::string& body) {
@@ -149,47 +125,40 @@ void WorkerServer::send_error(const std::shared_ptr<http::Responder>& res, const
 }
 
 void WorkerServer::handle(http::Request&& req, std::shared_ptr<http::Responder> res) {
-  RouteInfo ri = find_route(req.path);
-  if (req.method == "OPTIONS") {  // CORS preflight: no handler runs, no key needed
-    res->send(204, {{"access-control-allow-origin", "*"},
-                    {"access-control-allow-methods", "GET, POST, OPTIONS"},
-                    {"access-control-allow-headers", "authorization, api-key, content-type, extra-parameters, x-request-id"},
-                    {"access-control-max-age", "600"}}, "");
-    return;
-  }
-  const bool azure = ri.route == Route::kAzureChat || ri.route == Route::kAzureCompletions;
-  if (ri.route == Route::kHealth) {
+  if (http::is_preflight(req)) return http::answer_preflight(*res);  // no handler runs, no key needed
+  const http::Router::Match m = routes().match(req.method, req.path);
+  const bool azure = is_azure_path(req.path);
+  const bool found = m.kind == http::Router::Match::kFound;
+  if (found && m.route == kHealth) {
     bool alive = !engine_ || engine_->healthy();
     send_json(res, alive ? 200 : 503, alive ? R"({"status":"ok"})" : R"({"status":"unhealthy"})");
     return;
   }
-  if (ri.route == Route::kReady) {
+  if (found && m.route == kReady) {
     bool ready = ready_.load() && engine_ && engine_->healthy();
     send_json(res, ready ? 200 : 503, ready ? R"({"status":"ok"})" : (draining_ ? R"({"status":"draining"})" : R"({"status":"loading"})"));
     return;
   }
   if (!authorized(req)) return send_error(res, api::unauthenticated(), azure);
-  if (ri.route == Route::kNone) return send_error(res, api::route_not_found(req.path), azure);
-  if (req.method != ri.method && !(req.method == "HEAD" && std::string(ri.method) == "GET")) {
-    return send_error(res, api::method_not_allowed(req.method), azure);
-  }
-  if (ri.route == Route::kOpenApi) return send_json(res, 200, openapi_document());
+  if (m.kind == http::Router::Match::kNotFound) return send_error(res, api::route_not_found(req.path), azure);
+  if (m.kind == http::Router::Match::kMethodNotAllowed) return send_error(res, api::method_not_allowed(req.method), azure);
+  if (m.route == kOpenApi) return send_json(res, 200, openapi_document());
   if (!ready_.load()) {
     return send_error(res, api::service_unavailable(draining_ ? "the server is shutting down" : "the model is loading", 1000), azure);
   }
-  switch (ri.route) {
-    case Route::kInfo: return send_json(res, 200, info_json());
-    case Route::kModels: return send_json(res, 200, models_json());
-    case Route::kMetrics:
+  switch (m.route) {
+    case kInfo: return send_json(res, 200, info_json());
+    case kModels: return send_json(res, 200, models_json());
+    case kMetrics:
       res->send(200, {{"content-type", "text/plain; version=0.0.4"}},
                 metrics_.render(options_.model_name, engine_->stats(), ready_.load()));
       return;
-    case Route::kTokenize: return handle_tokenize(req, res);
-    case Route::kDetokenize: return handle_detokenize(req, res);
-    case Route::kCompletions: return handle_inference(std::move(req), std::move(res), false, false);
-    case Route::kChat: return handle_inference(std::move(req), std::move(res), true, false);
-    case Route::kAzureCompletions: return handle_inference(std::move(req), std::move(res), false, true);
-    case Route::kAzureChat: return handle_inference(std::move(req), std::move(res), true, true);
+    case kTokenize: return handle_tokenize(req, res);
+    case kDetokenize: return handle_detokenize(req, res);
+    case kCompletions: return handle_inference(std::move(req), std::move(res), false, false);
+    case kChat: return handle_inference(std::move(req), std::move(res), true, false);
+    case kAzureCompletions: return handle_inference(std::move(req), std::move(res), false, true);
+    case kAzureChat: return handle_inference(std::move(req), std::move(res), true, true);
     default: return send_error(res, api::route_not_found(req.path), azure);
   }
 }

@@ -8,13 +8,15 @@ import assert from "node:assert/strict";
 export const KEYS = ["test-key-primary", "test-key-secondary"];
 
 // opts: { model: path (default MAAS_MODEL), env: extra environment, waitReady: false to return as
-// soon as "listening on" is printed (readiness still 503 while the model loads) }.
+// soon as "listening on" is printed (readiness still 503 while the model loads), keyArgs: the
+// key flags to pass instead of `--api-key KEYS[0] --api-key KEYS[1]` }.
 export async function startWorker(extraArgs = [], opts = {}) {
   const maas = process.env.MAAS_BIN;
   const model = opts.model ?? process.env.MAAS_MODEL;
   if (!maas || !model) throw new Error("MAAS_BIN and MAAS_MODEL must be set");
+  const keyArgs = opts.keyArgs ?? ["--api-key", KEYS[0], "--api-key", KEYS[1]];
   const args = ["worker", "--model", model, "--host", "127.0.0.1", "--port", "0",
-                "--api-key", KEYS[0], "--api-key", KEYS[1], "--served-model-name", "default", ...extraArgs];
+                ...keyArgs, "--served-model-name", "default", ...extraArgs];
   const proc = spawn(maas, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
   let stderr = "";
   proc.stderr.on("data", (d) => { stderr += d.toString(); });

@@ -1,0 +1,331 @@
+// management_api.cc — dispatch, authentication, authorization, idempotency and errors of the
+// management API; the route table; the OpenAPI document built from it.
+#include "control/management_api.h"
+
+#include "api/api_error.h"
+#include "api/json_body.h"
+#include "base/log.h"
+#include "control/crypto.h"
+#include "control/secrets.h"
+#include "http/cors.h"
+
+namespace maas {
+namespace {
+
+using MA = ManagementApi;
+
+ManagementReply error_reply(const api::ApiError& e) {
+  ManagementReply r;
+  r.status = e.http_status;
+  r.body = OJson::parse(api::error_body_json(e));
+  return r;
+}
+
+ManagementReply status_reply(const Status& s) {
+  api::ApiError e = api::api_error_from_status(s);
+  if (s.code() == StatusCode::kFailedPrecondition && s.message().find("subscription") != std::string::npos) {
+    e.code = "marketplace_subscription_required";
+  } else if (s.code() == StatusCode::kFailedPrecondition && s.message().find("weights") != std::string::npos) {
+    e.code = "model_weights_missing";
+  } else if (s.code() == StatusCode::kInvalidArgument && e.code.empty()) {
+    e.code = "invalid_value";
+  }
+  // Messages that name a field: "<field> must ..." -> param.
+  for (const char* field : {"name", "model", "region", "requests_per_minute", "tokens_per_minute", "key_type",
+                            "serverless_instances", "path", "price_input_per_1k", "price_output_per_1k", "since",
+                            "until", "by", "limit"}) {
+    const std::string f = field;
+    if (s.message().rfind(f + " ", 0) == 0 || s.message().find("'" + f + "'") != std::string::npos) {
+      e.param = f;
+      break;
+    }
+  }
+  if (e.param.empty() && s.message().find("endpoint name") != std::string::npos) e.param = "name";
+  if (e.param.empty() && s.message().find("workspace name") != std::string::npos) e.param = "name";
+  if (e.param.empty() && s.message().find("subscription name") != std::string::npos) e.param = "name";
+  return error_reply(e);
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ManagementContext::query(const std::string& name) const {
+  std::string_view q = request->query;
+  while (!q.empty()) {
+    const size_t amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return "";
+}
+
+const std::vector<ManagementRoute>& ManagementApi::routes() {
+  static const std::vector<ManagementRoute> kRoutes = {
+      {"GET", "/whoami", "", "The principal of the token", &MA::whoami},
+      {"GET", "/workspaces", "workspaces/read", "List workspaces", &MA::list_workspaces},
+      {"POST", "/workspaces", "workspaces/write", "Create a workspace", &MA::create_workspace},
+      {"GET", "/workspaces/{workspace}", "workspaces/read", "Show a workspace", &MA::show_workspace},
+      {"GET", "/models", "models/read", "List the model catalog", &MA::list_models},
+      {"POST", "/models", "models/write", "Register local weights for a catalog model, or add a custom model",
+       &MA::register_model},
+      {"GET", "/models/{model}", "models/read", "Show a model", &MA::show_model},
+      {"PATCH", "/models/{model}", "models/write", "Change a model's serverless pool size", &MA::update_model},
+      {"DELETE", "/models/{model}", "models/delete", "Remove a custom model, or a catalog model's weights",
+       &MA::delete_model},
+      {"GET", "/offerings", "marketplaceOrdering/agreements/offers/plans/read", "List marketplace offerings",
+       &MA::list_offerings},
+      {"GET", "/offerings/{offering}", "marketplaceOrdering/agreements/offers/plans/read", "Show an offering",
+       &MA::show_offering},
+      {"PATCH", "/offerings/{offering}", "marketplaceOrdering/offers/write", "Change an offering's prices",
+       &MA::update_offering},
+      {"GET", "/workspaces/{workspace}/marketplace-subscriptions", "workspaces/marketplaceModelSubscriptions/read",
+       "List marketplace subscriptions", &MA::list_subscriptions},
+      {"POST", "/workspaces/{workspace}/marketplace-subscriptions", "workspaces/marketplaceModelSubscriptions/write",
+       "Subscribe the workspace to an offering (accepts its terms)", &MA::create_subscription},
+      {"GET", "/workspaces/{workspace}/marketplace-subscriptions/{name}",
+       "workspaces/marketplaceModelSubscriptions/read", "Show a marketplace subscription", &MA::show_subscription},
+      {"DELETE", "/workspaces/{workspace}/marketplace-subscriptions/{name}",
+       "workspaces/marketplaceModelSubscriptions/delete", "Delete a marketplace subscription",
+       &MA::delete_subscription},
+      {"GET", "/workspaces/{workspace}/serverless-endpoints", "workspaces/serverlessEndpoints/read",
+       "List serverless endpoints", &MA::list_endpoints},
+      {"POST", "/workspaces/{workspace}/serverless-endpoints", "workspaces/serverlessEndpoints/write",
+       "Create a serverless endpoint", &MA::create_endpoint},
+      {"GET", "/workspaces/{workspace}/serverless-endpoints/{name}", "workspaces/serverlessEndpoints/read",
+       "Show a serverless endpoint", &MA::show_endpoint},
+      {"PATCH", "/workspaces/{workspace}/serverless-endpoints/{name}", "workspaces/serverlessEndpoints/limits/write",
+       "Change an endpoint's rate limits (administrator)", &MA::update_endpoint},
+      {"DELETE", "/workspaces/{workspace}/serverless-endpoints/{name}", "workspaces/serverlessEndpoints/delete",
+       "Delete a serverless endpoint (requests in flight finish first)", &MA::delete_endpoint},
+      {"POST", "/workspaces/{workspace}/serverless-endpoints/{name}/list-keys",
+       "workspaces/serverlessEndpoints/listKeys/action", "Get an endpoint's keys", &MA::list_keys},
+      {"POST", "/workspaces/{workspace}/serverless-endpoints/{name}/regenerate-keys",
+       "workspaces/serverlessEndpoints/regenerateKeys/action", "Regenerate one key of an endpoint",
+       &MA::regenerate_keys},
+      {"GET", "/workspaces/{workspace}/usage", "workspaces/usage/read",
+       "Usage and cost by day, endpoint or meter", &MA::usage_report},
+      {"GET", "/workspaces/{workspace}/usage/records", "workspaces/usage/read", "Usage records",
+       &MA::usage_records},
+      {"GET", "/instances", "instances/read", "Worker instances of every deployment", &MA::list_instances},
+  };
+  return kRoutes;
+}
+
+ManagementApi::ManagementApi(Platform& platform, Store& store, Supervisor& supervisor, const Authorizer& authorizer,
+                             int n_threads)
+    : platform_(platform), store_(store), supervisor_(supervisor), authorizer_(authorizer) {
+  const auto& table = routes();
+  for (size_t i = 0; i < table.size(); ++i) router_.add(table[i].method, std::string("/api") + table[i].pattern, static_cast<int>(i));
+  router_.add("GET", "/api/openapi.json", -1);
+  for (int i = 0; i < n_threads; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        std::function<void()> job;
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+          if (queue_.empty()) return;
+          job = std::move(queue_.front());
+          queue_.pop_front();
+        }
+        job();
+      }
+    });
+  }
+}
+
+ManagementApi::~ManagementApi() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void ManagementApi::handle(http::Request&& request, std::shared_ptr<http::Responder> responder) {
+  if (http::is_preflight(request)) return http::answer_preflight(*responder, "GET, POST, PATCH, DELETE, OPTIONS");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() > 1024) {
+      api::HttpErrorResponse r = api::render_api_error(api::overloaded(1000), false);
+      std::vector<http::Header> h;
+      for (auto& [n, v] : r.headers) h.push_back({n, v});
+      responder->send(r.status, std::move(h), r.body);
+      return;
+    }
+    queue_.push_back([this, req = std::move(request), res = std::move(responder)]() mutable {
+      run(std::move(req), std::move(res));
+    });
+  }
+  cv_.notify_one();
+}
+
+void ManagementApi::run(http::Request request, std::shared_ptr<http::Responder> responder) {
+  if (responder->closed()) return;
+  ManagementReply reply;
+  std::vector<http::Header> headers = {{"content-type", "application/json"}};
+  if (request.path == "/api/openapi.json" && (request.method == "GET" || request.method == "HEAD")) {
+    responder->send(200, std::move(headers), openapi_document());
+    return;
+  }
+  try {
+    reply = dispatch(request);
+  } catch (const std::exception&) {
+    LOG_ERROR("management api: %s %s threw", request.method.c_str(), request.path.c_str());
+    reply = error_reply(api::server_error());
+  }
+  if (reply.body.contains("__replayed")) {
+    reply.body.erase("__replayed");
+    headers.push_back({"idempotent-replayed", "true"});
+  }
+  if (reply.status == 405) headers.push_back({"allow", reply.body.value("__allow", std::string())});
+  reply.body.erase("__allow");
+  responder->send(reply.status, std::move(headers),
+                  reply.status == 204 ? "" : reply.body.dump(-1, ' ', false, OJson::error_handler_t::replace));
+}
+
+ManagementReply ManagementApi::dispatch(const http::Request& request) {
+  ManagementContext c;
+  c.request = &request;
+  c.match = router_.match(request.method, request.path);
+  // Authentication first: nothing, not even which routes exist, without a token.
+  const std::string* auth = request.header("authorization");
+  if (auth == nullptr || auth->size() <= 7 || !(auth->compare(0, 7, "Bearer ") == 0 || auth->compare(0, 7, "bearer ") == 0)) {
+    api::ApiError e = api::unauthenticated();
+    e.code = "invalid_token";
+    e.message = "A management token is required: Authorization: Bearer <token>.";
+    return error_reply(e);
+  }
+  auto principal = store_.principal_by_token_hash(secret_digest(auth->substr(7)));
+  if (!principal.ok()) {
+    api::ApiError e = api::unauthenticated();
+    e.code = "invalid_token";
+    e.message = principal.status().code() == StatusCode::kUnauthenticated ? "The management token is invalid or expired."
+                                                                         : "The token could not be checked.";
+    if (principal.status().code() != StatusCode::kUnauthenticated) e = api::service_unavailable(e.message, 1000);
+    return error_reply(e);
+  }
+  c.principal = *principal;
+  if (c.match.kind == http::Router::Match::kNotFound) return error_reply(api::route_not_found(request.path));
+  if (c.match.kind == http::Router::Match::kMethodNotAllowed) {
+    ManagementReply r = error_reply(api::method_not_allowed(request.method));
+    r.body["__allow"] = c.match.allowed;
+    return r;
+  }
+  const ManagementRoute& route = routes()[static_cast<size_t>(c.match.route)];
+  const std::string scope = request.path.substr(4);  // "/workspaces/w/serverless-endpoints/e"
+  if (route.action[0] != '\0') {
+    if (Status s = authorizer_.check(c.principal, route.action, scope); !s.ok()) return status_reply(s);
+  }
+  const bool mutating = request.method == "POST" || request.method == "PATCH" || request.method == "DELETE";
+  if (request.method == "POST" || request.method == "PATCH") {
+    if (!request.body.empty() || request.method == "PATCH") {
+      api::ApiError e = api::parse_json_body(request.body.empty() ? "{}" : request.body, &c.body);
+      if (!e.ok()) return error_reply(e);
+    }
+  }
+  const std::string* idem = mutating ? request.header("idempotency-key") : nullptr;
+  std::string body_hash;
+  if (idem != nullptr) {
+    if (idem->empty() || idem->size() > 255) {
+      return error_reply(api::invalid_request("Idempotency-Key must be 1 to 255 characters.", "Idempotency-Key"));
+    }
+    body_hash = sha256_hex(request.method + "\n" + request.path + "\n" + request.body);
+    auto prior = store_.idempotent_response(c.principal.id, *idem);
+    if (!prior.ok()) return status_reply(prior.status());
+    if (prior->has_value()) {
+      const Store::IdempotentResponse& p = **prior;
+      if (p.body_hash != body_hash) {
+        api::ApiError e = api::invalid_request("This Idempotency-Key was used with a different request.", "Idempotency-Key",
+                                               "idempotency_key_reused");
+        e.http_status = 422;
+        return error_reply(e);
+      }
+      ManagementReply r;
+      r.status = p.status;
+      r.body = OJson::parse(p.response, nullptr, false);
+      if (r.body.is_discarded() || !r.body.is_object()) r.body = OJson::object();
+      r.body["__replayed"] = true;
+      return r;
+    }
+  }
+  StatusOr<ManagementReply> result = (this->*route.handler)(c);
+  ManagementReply reply = result.ok() ? std::move(*result) : status_reply(result.status());
+  if (idem != nullptr && reply.status < 500) {
+    Status saved = store_.save_idempotent_response(
+        c.principal.id, *idem, {request.method, request.path, body_hash, reply.status, reply.body.dump()});
+    if (!saved.ok()) LOG_WARN("management api: idempotency key not saved: %s", saved.message().c_str());
+  }
+  return reply;
+}
+
+const std::string& ManagementApi::openapi_document() {
+  static const std::string kDoc = [] {
+    OJson paths = OJson::object();
+    for (const ManagementRoute& r : routes()) {
+      const std::string path = std::string("/api") + r.pattern;
+      std::string method = r.method;
+      for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      OJson op;
+      op["summary"] = r.summary;
+      op["x-maas-action"] = r.action;
+      OJson params = OJson::array();
+      for (size_t i = path.find('{'); i != std::string::npos; i = path.find('{', i + 1)) {
+        const std::string name = path.substr(i + 1, path.find('}', i) - i - 1);
+        params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+      }
+      if (!params.empty()) op["parameters"] = params;
+      if (method == "post" || method == "patch") {
+        op["requestBody"] = {{"required", method == "patch"},
+                             {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+      }
+      op["responses"] = {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
+                         {"default", {{"description", "An error"}, {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
+      op["security"] = OJson::array({{{"bearer", OJson::array()}}});
+      paths[path][method] = op;
+    }
+    OJson doc;
+    doc["openapi"] = "3.0.3";
+    doc["info"] = {{"title", "maas management API"}, {"version", "1"},
+                   {"description", "Workspaces, the model catalog, marketplace subscriptions, serverless endpoints, "
+                                   "keys and usage of a maas platform."}};
+    doc["paths"] = paths;
+    doc["components"] = {
+        {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+        {"schemas",
+         {{"Error",
+           {{"type", "object"},
+            {"properties",
+             {{"error",
+               {{"type", "object"},
+                {"properties",
+                 {{"message", {{"type", "string"}}}, {"type", {{"type", "string"}}},
+                  {"param", {{"type", "string"}, {"nullable", true}}},
+                  {"code", {{"type", "string"}, {"nullable", true}}}}}}}}}}}}}};
+    return doc.dump(2);
+  }();
+  return kDoc;
+}
+
+}  // namespace maas

@@ -1,0 +1,134 @@
+// management_api.h — the control plane's REST API under /api/ (SPEC §3), the surface the CLI
+// and the studio use. JSON in and out; described by its own OpenAPI document at
+// /api/openapi.json, generated from the same route table that dispatches (so it cannot drift).
+//
+// Every call: a bearer token (`Authorization: Bearer maas_...`), resolved to a principal
+// (401 `invalid_token` otherwise); the route's action checked by the Authorizer at the path's
+// scope (403 naming both); a JSON object body for POST/PATCH (400 `invalid_json`, fields named
+// in `param`); then the handler. Errors use the OpenAI error shape: 400 invalid input, 404
+// unknown resource, 405, 409 conflict (duplicates), 413 body too large (the transport), 422
+// an Idempotency-Key reused with other parameters.
+// Idempotency (TESTPLAN K5): a POST/PATCH/DELETE with `Idempotency-Key` is answered once; the
+// same key with the same method, path and body replays the stored answer (header
+// `idempotent-replayed: true`); with anything else it is 422. Keys are kept per principal.
+// Handlers run on the API's own threads (they touch SQLite and may wait for a deletion to
+// drain), never on the HTTP I/O threads.
+// Thread safety: handle() may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control/authorizer.h"
+#include "control/platform.h"
+#include "control/store.h"
+#include "control/supervisor.h"
+#include "http/http.h"
+#include "http/router.h"
+
+namespace maas {
+
+using OJson = nlohmann::ordered_json;
+
+struct ManagementReply {
+  int status = 200;
+  OJson body;
+};
+
+struct ManagementContext {
+  const http::Request* request = nullptr;
+  http::Router::Match match;
+  nlohmann::json body = nlohmann::json::object();
+  Principal principal;
+  const std::string& param(const char* name) const { return match.param(name); }
+  std::string query(const std::string& name) const;  // decoded query parameter, "" if absent
+};
+
+class ManagementApi;
+using ManagementHandler = StatusOr<ManagementReply> (ManagementApi::*)(const ManagementContext&);
+
+struct ManagementRoute {
+  const char* method;
+  const char* pattern;   // under /api
+  const char* action;    // the Authorizer's action ("" = any authenticated principal)
+  const char* summary;
+  ManagementHandler handler;
+};
+
+class ManagementApi {
+ public:
+  ManagementApi(Platform& platform, Store& store, Supervisor& supervisor, const Authorizer& authorizer,
+                int n_threads = 2);
+  ~ManagementApi();  // finishes queued calls, joins
+
+  // Requests whose path starts with /api/.
+  void handle(http::Request&& request, std::shared_ptr<http::Responder> responder);
+  static const std::vector<ManagementRoute>& routes();
+  static const std::string& openapi_document();
+
+  // Handlers (management_routes.cc, management_routes_endpoints.cc).
+  StatusOr<ManagementReply> list_workspaces(const ManagementContext& c);
+  StatusOr<ManagementReply> create_workspace(const ManagementContext& c);
+  StatusOr<ManagementReply> show_workspace(const ManagementContext& c);
+  StatusOr<ManagementReply> list_models(const ManagementContext& c);
+  StatusOr<ManagementReply> show_model(const ManagementContext& c);
+  StatusOr<ManagementReply> register_model(const ManagementContext& c);
+  StatusOr<ManagementReply> update_model(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_model(const ManagementContext& c);
+  StatusOr<ManagementReply> list_offerings(const ManagementContext& c);
+  StatusOr<ManagementReply> show_offering(const ManagementContext& c);
+  StatusOr<ManagementReply> update_offering(const ManagementContext& c);
+  StatusOr<ManagementReply> list_subscriptions(const ManagementContext& c);
+  StatusOr<ManagementReply> create_subscription(const ManagementContext& c);
+  StatusOr<ManagementReply> show_subscription(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_subscription(const ManagementContext& c);
+  StatusOr<ManagementReply> list_endpoints(const ManagementContext& c);
+  StatusOr<ManagementReply> create_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> show_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> update_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> list_keys(const ManagementContext& c);
+  StatusOr<ManagementReply> regenerate_keys(const ManagementContext& c);
+  StatusOr<ManagementReply> usage_report(const ManagementContext& c);
+  StatusOr<ManagementReply> usage_records(const ManagementContext& c);
+  StatusOr<ManagementReply> list_instances(const ManagementContext& c);
+  StatusOr<ManagementReply> whoami(const ManagementContext& c);
+
+ private:
+  void run(http::Request request, std::shared_ptr<http::Responder> responder);
+  ManagementReply dispatch(const http::Request& request);
+  OJson endpoint_json(const ServerlessEndpoint& e);
+  StatusOr<Workspace> workspace_of(const ManagementContext& c);
+
+  Platform& platform_;
+  Store& store_;
+  Supervisor& supervisor_;
+  const Authorizer& authorizer_;
+  http::Router router_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+// Rendering helpers shared with the CLI's tests (management_json.cc).
+std::string iso_time(int64_t unix_ms);  // "2026-12-04T13:28:00.123Z"; "" for 0
+// Parses "1733300000000" (unix ms), "2026-12-04", "2026-12-04T10:00:00Z", or a relative
+// "24h" / "7d" / "30m" before `now_ms`.
+StatusOr<int64_t> parse_time(const std::string& text, int64_t now_ms);
+OJson model_json(const Model& m, const Offering* offering);
+OJson offering_json(const Offering& o);
+OJson subscription_json(const Subscription& s, const std::string& workspace_name);
+double usd_per_1k(int64_t micro);            // 300 -> 0.0003
+StatusOr<int64_t> micro_from_usd(double usd);  // per-1K price in USD -> micro-USD
+
+}  // namespace maas

@@ -1,0 +1,179 @@
+// migrations.cc — schema versions of the control-plane database (portable SQL: SQLite now,
+// PostgreSQL later; TEXT ids, INTEGER unix-millisecond times, partial unique indexes).
+#include "control/migrations.h"
+
+#include <string>
+#include <vector>
+
+namespace maas {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "platform, first slice", R"SQL(
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE principals (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  region TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE models (
+  name TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  publisher TEXT NOT NULL,
+  family TEXT NOT NULL,
+  task TEXT NOT NULL,
+  license TEXT NOT NULL,
+  parameters INTEGER NOT NULL,
+  context_length INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  custom INTEGER NOT NULL,
+  weights_path TEXT,
+  weights_sha256 TEXT,
+  weights_bytes INTEGER,
+  weights_registered_at INTEGER,
+  serverless_instances INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE offerings (
+  id TEXT PRIMARY KEY,
+  model_name TEXT NOT NULL UNIQUE REFERENCES models(name) ON DELETE CASCADE,
+  publisher TEXT NOT NULL,
+  offer_id TEXT NOT NULL,
+  plan_id TEXT NOT NULL,
+  price_input_micro INTEGER NOT NULL,
+  price_output_micro INTEGER NOT NULL,
+  terms TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE marketplace_subscriptions (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  offering_id TEXT NOT NULL REFERENCES offerings(id),
+  model_name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  terms_accepted_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (workspace_id, offering_id),
+  UNIQUE (workspace_id, name)
+);
+CREATE TABLE serverless_endpoints (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  region TEXT NOT NULL,
+  model_name TEXT NOT NULL REFERENCES models(name),
+  offering_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  failure_reason TEXT,
+  primary_hash TEXT NOT NULL,
+  primary_prefix TEXT NOT NULL,
+  primary_nonce TEXT NOT NULL,
+  secondary_hash TEXT NOT NULL,
+  secondary_prefix TEXT NOT NULL,
+  secondary_nonce TEXT NOT NULL,
+  requests_per_minute INTEGER NOT NULL,
+  tokens_per_minute INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE UNIQUE INDEX serverless_endpoints_region_name ON serverless_endpoints (region, name) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX serverless_endpoints_workspace_model ON serverless_endpoints (workspace_id, model_name) WHERE deleted_at IS NULL;
+CREATE TABLE usage_records (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  workspace_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  endpoint_name TEXT NOT NULL,
+  deployment TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  offering_id TEXT NOT NULL,
+  key_slot TEXT NOT NULL,
+  route TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  price_input_micro INTEGER NOT NULL,
+  price_output_micro INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX usage_records_workspace_time ON usage_records (workspace_id, started_at);
+CREATE INDEX usage_records_outcome ON usage_records (outcome);
+CREATE TABLE idempotency_keys (
+  principal_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  body_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (principal_id, idempotency_key)
+);
+)SQL"},
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+int latest_schema_version() { return migrations().back().version; }
+
+StatusOr<int> migrate(Database& db, int64_t now_ms) {
+  RETURN_IF_ERROR(db.exec_script(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied_at INTEGER NOT NULL)"));
+  ASSIGN_OR_RETURN(auto rows, db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  int version = static_cast<int>(rows.at(0).integer(0));
+  if (version > latest_schema_version()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the database has schema version " + std::to_string(version) + ", newer than this maas knows (" +
+                      std::to_string(latest_schema_version()) + "): use a newer maas");
+  }
+  for (const Migration& m : migrations()) {
+    if (m.version <= version) continue;
+    Transaction tx(db);
+    RETURN_IF_ERROR(tx.begin());
+    RETURN_IF_ERROR(db.exec_script(m.sql).with_context("migration " + std::to_string(m.version)));
+    RETURN_IF_ERROR(db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                            {int64_t{m.version}, std::string(m.name), now_ms})
+                        .status());
+    RETURN_IF_ERROR(tx.commit());
+    version = m.version;
+  }
+  return version;
+}
+
+}  // namespace maas

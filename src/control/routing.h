@@ -1,0 +1,44 @@
+// routing.h — what the gateway needs to route one inference request, as an immutable snapshot
+// the control plane rebuilds whenever an endpoint, a key, a subscription or a pool changes
+// (read-copy-update: a request holds the snapshot it started with).
+//
+// Route lookup is by endpoint name (names are unique on this server, whose workspaces all live
+// in its region). A deployment is "a pool of N instances": serverless endpoints of one model
+// share the pool "serverless/<model>"; managed-compute deployments will bring their own.
+// Thread safety: a RoutingTable is immutable once published; the counters and the limiter it
+// points to are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "control/rate_limiter.h"
+#include "control/supervisor.h"
+
+namespace maas {
+
+struct EndpointRoute {
+  std::string id, name, workspace_id, region;
+  std::string model_name, served_name, offering_id, deployment;
+  std::string primary_hash, secondary_hash;  // sha256 hex of the keys
+  int64_t price_input_micro = 0, price_output_micro = 0;
+  std::string state;             // "Creating" | "Succeeded" | "Failed"
+  std::string failure;           // when Failed
+  bool subscribed = true;        // the workspace's marketplace subscription to the offering exists
+  std::shared_ptr<RateLimiter> limiter;
+  std::shared_ptr<InstancePool> pool;
+  std::shared_ptr<std::atomic<int>> inflight;  // requests in flight (deletion waits for 0)
+};
+
+struct RoutingTable {
+  std::unordered_map<std::string, std::shared_ptr<const EndpointRoute>> by_name;
+  // Digest of every active key -> the endpoint it belongs to (a key used on the wrong
+  // endpoint gets 403, not 401: TESTPLAN B5).
+  std::unordered_map<std::string, std::string> key_owner;
+};
+
+inline std::string serverless_deployment(const std::string& model_name) { return "serverless/" + model_name; }
+
+}  // namespace maas
