@@ -84,7 +84,7 @@ int cmd_model_platform(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < rest.size(); ++i) {
       const std::string& s = rest[i];
       const bool platform_flag = s == "--name" || s == "--url" || s == "--token" || s == "--data-dir" ||
-                                 s == "--workspace" || s == "--price-input" || s == "--price-output";
+                                 s == "--workspace" || s == "--price-input" || s == "--price-output" || s == "--output";
       if (platform_flag && i + 1 < rest.size()) {
         reg_args.push_back(s);
         reg_args.push_back(rest[++i]);
@@ -96,7 +96,21 @@ int cmd_model_platform(const std::vector<std::string>& argv) {
     }
     bool has_name = false;
     for (const std::string& s : reg_args) has_name |= s == "--name";
-    if (!has_name) return cmd_model_pull(pull_args);
+    // Without --out, a platform's data directory holds the file (<data-dir>/models).
+    bool has_out = false;
+    for (const std::string& p : pull_args) has_out |= p == "--out" || p.rfind("--out=", 0) == 0;
+    for (size_t i = 0; !has_out && i + 1 < reg_args.size(); ++i) {
+      if (reg_args[i] != "--data-dir") continue;
+      pull_args.push_back("--out");
+      pull_args.push_back(reg_args[i + 1] + "/models");
+      has_out = true;
+    }
+    if (!has_name) {  // only a download: --output belongs to it
+      for (size_t i = 0; i + 1 < reg_args.size(); ++i) {
+        if (reg_args[i] == "--output") pull_args.insert(pull_args.end(), {reg_args[i], reg_args[i + 1]});
+      }
+      return cmd_model_pull(pull_args);
+    }
     // Capture the path: run the pull with JSON output into a temporary file descriptor.
     pull_args.push_back("--output");
     pull_args.push_back("json");

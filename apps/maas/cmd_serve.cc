@@ -250,9 +250,11 @@ int cmd_serve(const std::vector<std::string>& argv) {
 
   // Wait (bounded) for the default endpoint's first instance, so the printed curl line works.
   for (int i = 0; i < 1200; ++i) {
-    auto ws = (*store)->workspace(kDefaultWorkspace);
-    auto ep = ws.ok() ? (*store)->endpoint(ws->id, kDefaultEndpoint) : StatusOr<ServerlessEndpoint>(not_found(""));
-    if (!ep.ok() || ep->state != "Creating") break;
+    auto routes = platform.routes();
+    auto it = routes->by_name.find(kDefaultEndpoint);
+    if (it == routes->by_name.end() || !it->second->pool) break;
+    const PoolStatus st = it->second->pool->status();
+    if (st.n_ready > 0 || st.failed) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::printf("maas platform listening on %s (data directory %s)\n", url.c_str(), data_dir.c_str());

@@ -33,6 +33,12 @@ OJson ManagementApi::endpoint_json(const ServerlessEndpoint& e) {
   j["auth_mode"] = "key";
   j["keys"] = {{"primary_prefix", e.primary.prefix}, {"secondary_prefix", e.secondary.prefix}};
   j["limits"] = {{"requests_per_minute", e.requests_per_minute}, {"tokens_per_minute", e.tokens_per_minute}};
+  OJson state = OJson::object();
+  for (const auto& [k, v] : platform_.rate_limit_state(e.id)) {
+    const std::string name = k.substr(std::string("x-ratelimit-").size());  // "remaining-tokens", ...
+    state[name] = v.find_first_not_of("0123456789") == std::string::npos ? OJson(std::stoll(v)) : OJson(v);
+  }
+  j["rate_limit_state"] = state;
   j["content_safety"] = {{"enabled", true}, {"categories", OJson::array({"hate", "sexual", "violence", "self_harm"})}};
   j["requests_in_flight"] = platform_.inflight(e.id);
   j["created_at"] = iso_time(e.created_at);

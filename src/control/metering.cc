@@ -125,16 +125,16 @@ void Meter::run() {
     commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     backoff_ms = options_.retry_backoff_ms;
     if (!healthy_.exchange(true)) LOG_INFO("metering: commits succeed again");
-    {
+    for (Item& item : batch) {
+      if (item.durable) item.durable(Status::Ok());
+    }
+    {  // after the callbacks: flush() returning means they have all run
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.commits;
       stats_.records += batch.size();
       committed_seq_ = std::max(committed_seq_, batch.back().seq);
     }
     done_cv_.notify_all();
-    for (Item& item : batch) {
-      if (item.durable) item.durable(Status::Ok());
-    }
   }
 }
 

@@ -52,7 +52,8 @@ class Meter {
   void begin(const UsageRecord& record);
   void finish(const UsageRecord& record, std::function<void(Status)> durable = nullptr);
   bool healthy() const { return healthy_.load(); }
-  // Waits until everything queued before the call is committed; false on timeout.
+  // Waits until everything queued before the call is committed and its callbacks have run;
+  // false on timeout.
   bool flush(int timeout_ms);
   MeterStats stats() const;
   Histogram commit_seconds{{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1}};

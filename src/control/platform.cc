@@ -77,8 +77,14 @@ Status Platform::rebuild_routes() {
   ASSIGN_OR_RETURN(auto endpoints, store_.list_endpoints(""));
   ASSIGN_OR_RETURN(auto offerings, store_.list_offerings());
   auto table = std::make_shared<RoutingTable>();
+  ASSIGN_OR_RETURN(auto gone, store_.deleted_endpoint_key_hashes(clock_.now_unix_ms() - 30LL * 86400000));
+  table->deleted_keys.insert(gone.begin(), gone.end());
   for (const ServerlessEndpoint& e : endpoints) {
-    if (deleting_.count(e.id) > 0 || e.state == "Deleting") continue;
+    if (deleting_.count(e.id) > 0 || e.state == "Deleting") {
+      table->deleted_keys.insert(e.primary.hash);
+      table->deleted_keys.insert(e.secondary.hash);
+      continue;
+    }
     auto route = std::make_shared<EndpointRoute>();
     route->id = e.id;
     route->name = e.name;
@@ -168,6 +174,13 @@ std::string Platform::endpoint_url(const ServerlessEndpoint& e) const {
 
 std::string Platform::endpoint_host(const ServerlessEndpoint& e) const {
   return options_.domain.empty() ? "" : e.name + "." + e.region + "." + options_.domain;
+}
+
+std::vector<std::pair<std::string, std::string>> Platform::rate_limit_state(const std::string& endpoint_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = limiters_.find(endpoint_id);
+  if (it == limiters_.end()) return {};
+  return it->second->headers();
 }
 
 int Platform::inflight(const std::string& endpoint_id) const {

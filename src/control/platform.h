@@ -96,6 +96,8 @@ class Platform {
   std::string endpoint_url(const ServerlessEndpoint& endpoint) const;
   std::string endpoint_host(const ServerlessEndpoint& endpoint) const;  // "" without a domain
   int inflight(const std::string& endpoint_id) const;
+  // The endpoint's rate-limit state as the x-ratelimit-* headers would show it now.
+  std::vector<std::pair<std::string, std::string>> rate_limit_state(const std::string& endpoint_id) const;
 
  private:
   void on_pool_change(const std::string& deployment, const PoolStatus& status);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "control/rate_limiter.h"
 #include "control/supervisor.h"
@@ -37,6 +38,9 @@ struct RoutingTable {
   // Digest of every active key -> the endpoint it belongs to (a key used on the wrong
   // endpoint gets 403, not 401: TESTPLAN B5).
   std::unordered_map<std::string, std::string> key_owner;
+  // Digests of the keys of deleted endpoints (and of endpoints being deleted): such a key
+  // gets 404 "not found", not 401, so a client learns its endpoint is gone.
+  std::unordered_set<std::string> deleted_keys;
 };
 
 inline std::string serverless_deployment(const std::string& model_name) { return "serverless/" + model_name; }

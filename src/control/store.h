@@ -95,6 +95,8 @@ class Store {
   Status set_endpoint_limits(const std::string& id, int64_t requests_per_minute, int64_t tokens_per_minute);
   Status set_endpoint_key(const std::string& id, KeySlot slot, const EndpointKey& key);
   Status mark_endpoint_deleted(const std::string& id);
+  // Key digests of deleted endpoints (deleted within the last `since_ms`).
+  StatusOr<std::vector<std::string>> deleted_endpoint_key_hashes(int64_t since_ms);
 
   // --- usage (written by the Meter)
   StatusOr<std::vector<UsageRecord>> usage_records(const UsageQuery& query, int64_t limit);

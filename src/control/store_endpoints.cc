@@ -200,4 +200,17 @@ Status Store::mark_endpoint_deleted(const std::string& id) {
   return Status::Ok();
 }
 
+StatusOr<std::vector<std::string>> Store::deleted_endpoint_key_hashes(int64_t since_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(auto rows, db_->query("SELECT primary_hash, secondary_hash FROM serverless_endpoints WHERE "
+                                         "deleted_at IS NOT NULL AND deleted_at >= ?",
+                                         {since_ms}));
+  std::vector<std::string> out;
+  for (const SqlRow& r : rows) {
+    out.push_back(r.text(0));
+    out.push_back(r.text(1));
+  }
+  return out;
+}
+
 }  // namespace maas

@@ -23,7 +23,8 @@ int64_t steady_ms() {
       .count();
 }
 
-enum class ApiRoute { kUnknown, kCompletions, kChat, kAzureCompletions, kAzureChat, kInfo, kModels, kTokenize, kDetokenize };
+enum class ApiRoute { kUnknown, kCompletions, kChat, kAzureCompletions, kAzureChat, kInfo, kModels, kTokenize, kDetokenize,
+                      kOpenApi };
 
 struct RouteSpec {
   ApiRoute route;
@@ -39,6 +40,7 @@ RouteSpec classify(const std::string& path) {
   if (path == "/v1/models") return {ApiRoute::kModels, "GET"};
   if (path == "/tokenize") return {ApiRoute::kTokenize, "POST"};
   if (path == "/detokenize") return {ApiRoute::kDetokenize, "POST"};
+  if (path == "/openapi.json" || path == "/swagger.json") return {ApiRoute::kOpenApi, "GET"};
   return {ApiRoute::kUnknown, ""};
 }
 
@@ -141,8 +143,9 @@ bool Gateway::handle(http::Request& req, const std::shared_ptr<http::Responder>&
   }
   if (!t.route) {
     // Only a caller holding some endpoint's key learns whether a name exists.
-    if (t.table->key_owner.count(digest) == 0) return fail(api::unauthenticated());
-    if (it == t.table->by_name.end()) {
+    const bool deleted_key = t.table->deleted_keys.count(digest) > 0;
+    if (t.table->key_owner.count(digest) == 0 && !deleted_key) return fail(api::unauthenticated());
+    if (it == t.table->by_name.end() || deleted_key) {
       api::ApiError e = api::route_not_found(req.path);
       e.code = "endpoint_not_found";
       e.message = "Endpoint '" + t.endpoint_name.substr(0, 64) + "' not found.";

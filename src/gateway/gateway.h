@@ -24,7 +24,7 @@
 //   record    the usage record is committed before the response completes (the last bytes of a
 //             stream, the whole non-streamed body), then the rate limit is reconciled.
 // x-request-id is forwarded to the worker and returned to the client unchanged.
-// Non-inference API routes (/info, /v1/models, /tokenize, /detokenize) are proxied with the
+// Non-inference API routes (/info, /v1/models, /tokenize, /detokenize, /openapi.json) are proxied with the
 // same key check, without metering or limits.
 // Thread safety: handle() runs on HTTP I/O threads; everything it touches is thread-safe.
 #pragma once
