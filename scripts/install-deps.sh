@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev libboost1.81-dev clang libclang-rt-14-dev
-              libsqlite3-dev libssl-dev libcurl4-openssl-dev)
+              libsqlite3-dev libssl-dev libcurl4-openssl-dev sqlite3)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

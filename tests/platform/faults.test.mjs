@@ -137,5 +137,35 @@ test("SIGTERM drains: requests in flight finish, the ledger is flushed, exit 0 (
   s = await startServe({ dataDir });
   const recs = await records(s);
   for (const id of ids) assert.equal(recs.filter((r) => r.request_id === id && r.status === 200).length, 1, id);
-  await sleep(10);
+  assert.equal(await s.stop(), 0);
+  s = null;
+});
+
+test("the ledger cannot commit: new requests 503 (fail closed), health stays 200, nothing is lost (H8, K7)", async () => {
+  s = await startServe();
+  const { spawn } = await import("node:child_process");
+  const path = await import("node:path");
+  // Another process holds SQLite's write lock: every commit of the ledger times out.
+  const holder = spawn("sqlite3", [path.join(s.dataDir, "maas.db")], { stdio: ["pipe", "ignore", "ignore"] });
+  holder.stdin.write("BEGIN IMMEDIATE;\n");
+  await sleep(300);
+  const first = infer(s, "/v1/completions", { prompt: "x", max_tokens: 2 }, s.key, { "x-request-id": "held-1" });
+  const unhealthy = await waitFor(async () => {
+    const r = await infer(s, "/v1/completions", { prompt: "x", max_tokens: 2 }, s.key);
+    return r.status === 503 ? r : null;
+  }, 20000, 200);
+  assert.ok(unhealthy, "new requests are refused while the ledger cannot commit");
+  assert.match(unhealthy.json.error.message, /metering/i);
+  assert.ok(Number(unhealthy.headers.get("retry-after")) >= 1);
+  assert.equal((await fetch(s.url + "/health")).status, 200);
+  assert.equal((await fetch(s.url + "/health/ready")).status, 503);
+  holder.stdin.end("ROLLBACK;\n");
+  await new Promise((r) => holder.once("exit", r));
+  assert.equal((await first).status, 200, "the request in flight is answered");
+  const ok = await waitFor(async () => (await infer(s, "/v1/completions", { prompt: "x", max_tokens: 2 }, s.key)).status === 200, 15000, 200);
+  assert.ok(ok, "served again once commits succeed");
+  const recs = await records(s);
+  assert.equal(recs.filter((r) => r.request_id === "held-1" && r.status === 200).length, 1, "its record was kept and written");
+  assert.equal(await s.stop(), 0);
+  s = null;
 });
