@@ -119,6 +119,10 @@ const endpointUrl = `${serveUrl}/endpoints/default`;
 const endpointKey = serve.out().match(/key: +([0-9a-f]+)/)[1];
 const token = JSON.parse(fs.readFileSync(path.join(dataDir, 'cli.json'), 'utf8')).token;
 for (let i = 0; i < 50; ++i) if ((await fetch(directUrl + '/health/ready')).status === 200) break; else await sleep(100);
+// The benchmark measures the gateway, not the limits: raise them far above what it sends.
+const raised = spawnSync(a.maas, ['serverless-endpoint', 'update', 'default', '--requests-per-minute', '100000000',
+  '--tokens-per-minute', '10000000000', '--data-dir', dataDir], { encoding: 'utf8' });
+if (raised.status !== 0) throw new Error(`raising the limits failed: ${raised.stderr}`);
 
 try {
   // ---- 1. added latency
@@ -171,13 +175,23 @@ try {
     }));
   };
   await runMany(1000);
+  const memBefore = await metrics(serveUrl, token);
   const rss0 = rss(serve.proc.pid);
   const t0 = performance.now();
-  await runMany(a['memory-requests']);
+  const checkpoints = [];
+  const step = Math.max(1, Math.floor(a['memory-requests'] / 5));
+  for (let done = 0; done < a['memory-requests']; done += step) {
+    await runMany(step);
+    checkpoints.push(rss(serve.proc.pid));
+  }
   const secs = (performance.now() - t0) / 1000;
   const rss1 = rss(serve.proc.pid);
-  const memory = { requests: a['memory-requests'], rss_before_mib: rss0, rss_after_mib: rss1, growth_mib: rss1 - rss0,
-                   requests_per_s: a['memory-requests'] / secs };
+  const memAfter = await metrics(serveUrl, token);
+  const count = (m, n) => Number(m.match(new RegExp(`${n} (\\d+)`))[1]);
+  const grouped = (count(memAfter, 'maas:usage_records_total') - count(memBefore, 'maas:usage_records_total')) /
+                  Math.max(1, count(memAfter, 'maas:usage_commits_total') - count(memBefore, 'maas:usage_commits_total'));
+  const memory = { records_per_commit_8_clients: grouped, requests: a['memory-requests'], rss_before_mib: rss0, rss_after_mib: rss1, growth_mib: rss1 - rss0,
+                   checkpoints_mib: checkpoints, requests_per_s: a['memory-requests'] / secs };
 
   const f = (x) => x.toFixed(3);
   console.log('added latency, non-streaming, max_tokens 1 (ms):');
@@ -189,7 +203,8 @@ try {
   console.log(`streaming, ${a.streams} streams, ${a['input-len']} in / ${a['output-len']} out (output tok/s):`);
   for (const r of rounds) console.log(`  direct ${r.direct.toFixed(1)}  gateway ${r.gateway.toFixed(1)}  ratio ${r.ratio.toFixed(3)}`);
   console.log(`  median ratio ${throughput.median_ratio.toFixed(3)}`);
-  console.log(`memory: gateway RSS ${f(rss0)} -> ${f(rss1)} MiB over ${memory.requests} requests (${memory.requests_per_s.toFixed(0)} req/s)`);
+  console.log(`memory: gateway RSS ${f(rss0)} -> ${f(rss1)} MiB over ${memory.requests} requests (${memory.requests_per_s.toFixed(0)} req/s); ` +
+              `every ${step}: ${checkpoints.map((x) => x.toFixed(1)).join(' ')} MiB; ${grouped.toFixed(2)} records per commit with 8 clients`);
   if (a.json) fs.writeFileSync(a.json, JSON.stringify({ latency, throughput, memory }, null, 2));
 } finally {
   direct.proc.kill('SIGTERM');

@@ -147,7 +147,8 @@ function make_body(a, req, chat) {
 
 // Sends one streaming request; resolves (never rejects) to its measurements.
 function send(a, req, agent) {
-  const url = new URL(a.endpoint, a['base-url']);
+  // The base URL may carry a path (a platform endpoint: http://host/endpoints/NAME): keep it.
+  const url = new URL(a['base-url'].replace(/\/+$/, '') + a.endpoint);
   const chat = a.endpoint.includes('chat');
   const payload = JSON.stringify(make_body(a, req, chat));
   const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };

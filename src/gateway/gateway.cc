@@ -18,11 +18,6 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 enum class ApiRoute { kUnknown, kCompletions, kChat, kAzureCompletions, kAzureChat, kInfo, kModels, kTokenize, kDetokenize,
                       kOpenApi };
 
@@ -166,7 +161,6 @@ bool Gateway::handle(http::Request& req, const std::shared_ptr<http::Responder>&
 }
 
 void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::Responder>& res, Target& t) {
-  const int64_t t0 = steady_ms();
   const auto begin = std::chrono::steady_clock::now();
   const EndpointRoute& r = *t.route;
   const bool chat = t.spec.route == ApiRoute::kChat || t.spec.route == ApiRoute::kAzureChat;
@@ -243,7 +237,6 @@ void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::R
   call->azure = t.azure;
   call->stream = parsed->stream;
   if (parsed->stream) call->relay = std::make_unique<SseRelay>(parsed->include_usage, parsed->continuous_usage);
-  call->started_steady_ms = t0;
   rec.outcome = "in_progress";
   call->record = rec;
   meter_.begin(rec);

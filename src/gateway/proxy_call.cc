@@ -11,11 +11,6 @@
 namespace maas::gateway {
 namespace {
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Headers of a worker's complete response that the client should see.
 bool passes(const std::string& name) {
   static const char* kPass[] = {"content-type", "x-ms-error-code", "retry-after", "retry-after-ms", "allow"};
@@ -195,10 +190,11 @@ void ProxyCall::finalize(int status, const std::string& outcome, int64_t prompt_
   route->limiter->reconcile(decision, prompt_tokens + completion_tokens);
   gateway->count_status(status);
   lease.reset();  // the instance is free for the next request
-  const int64_t upstream_done = steady_ms();
+  const auto upstream_done = std::chrono::steady_clock::now();
   auto self = shared_from_this();
   gateway->meter_.finish(record, [self, upstream_done](Status) {
-    self->gateway->record_wait_seconds.observe((steady_ms() - upstream_done) / 1000.0);
+    self->gateway->record_wait_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - upstream_done).count());
     self->deliver();
   });
   std::weak_ptr<ProxyCall> weak = self;

@@ -33,7 +33,6 @@ struct ProxyCall : std::enable_shared_from_this<ProxyCall> {
   bool stream = false;
   std::unique_ptr<SseRelay> relay;
   std::shared_ptr<http::ClientCall> call;
-  int64_t started_steady_ms = 0;
 
   std::mutex mu;
   int upstream_status = 0;              // guarded by mu
