@@ -136,12 +136,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   if (!flags.ok()) return report_error(flags.status().message(), 2);
   const ServeFlags& f = *flags;
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = block_stop_signals();
 
   std::error_code ec;
   fs::create_directories(f.data_dir + "/logs", ec);

@@ -61,6 +61,16 @@ Status add_keys_from_file_and_env(const std::string& path, std::vector<std::stri
 
 }  // namespace
 
+sigset_t block_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
+
 int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name"},
@@ -102,12 +112,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.drain_timeout_s = static_cast<int>(drain);
 
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = block_stop_signals();
 
   WorkerServer server(o);
   if (Status s = server.start_http(); !s.ok()) return report_error(s.message());

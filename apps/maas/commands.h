@@ -2,6 +2,8 @@
 // process exit code (0 ok, 1 failure, 2 usage error); errors are printed to stderr.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -25,6 +27,10 @@ bool is_platform_command(const std::string& command);
 class Args;
 // Writes a synthetic Llama model as `maas model generate` does (--out, --preset, --type, ...).
 Status generate_model(const Args& args);
+
+// Blocks SIGTERM and SIGINT in this thread (and every thread started later), to be taken with
+// sigwait() on the returned set; ignores SIGPIPE (a closed socket is an error value, not a death).
+sigset_t block_stop_signals();
 
 // Prints "error: <message>" to stderr and returns 1 (or 2 for usage errors).
 int report_error(const std::string& message, int code = 1);

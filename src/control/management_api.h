@@ -107,6 +107,7 @@ class ManagementApi {
   ManagementReply dispatch(const http::Request& request);
   OJson endpoint_json(const ServerlessEndpoint& e);
   StatusOr<Workspace> workspace_of(const ManagementContext& c);
+  StatusOr<UsageQuery> usage_query(const ManagementContext& c);
 
   Platform& platform_;
   Store& store_;

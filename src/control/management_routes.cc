@@ -197,7 +197,8 @@ StatusOr<ManagementReply> ManagementApi::delete_subscription(const ManagementCon
 
 // ---- usage -------------------------------------------------------------------------------
 
-StatusOr<ManagementReply> ManagementApi::usage_report(const ManagementContext& c) {
+// The usage query of a workspace from ?since=&until=&endpoint=.
+StatusOr<UsageQuery> ManagementApi::usage_query(const ManagementContext& c) {
   ASSIGN_OR_RETURN(Workspace w, workspace_of(c));
   UsageQuery q;
   q.workspace_id = w.id;
@@ -209,6 +210,11 @@ StatusOr<ManagementReply> ManagementApi::usage_report(const ManagementContext& c
     ASSIGN_OR_RETURN(q.until_ms, parse_time(c.query("until"), now));
   }
   q.endpoint_name = c.query("endpoint");
+  return q;
+}
+
+StatusOr<ManagementReply> ManagementApi::usage_report(const ManagementContext& c) {
+  ASSIGN_OR_RETURN(UsageQuery q, usage_query(c));
   const std::string by = c.query("by").empty() ? "day" : c.query("by");
   if (by != "day" && by != "endpoint" && by != "meter") return invalid_argument("by must be day, endpoint or meter");
   ASSIGN_OR_RETURN(auto rows, store_.usage_report(q, by));
@@ -243,22 +249,12 @@ StatusOr<ManagementReply> ManagementApi::usage_report(const ManagementContext& c
   }
   OJson totals{{"requests", requests}, {"prompt_tokens", prompt}, {"completion_tokens", completion},
                {"cost_nano_usd", cost}, {"cost_usd", static_cast<double>(cost) / 1e9}};
-  return reply(OJson{{"workspace", w.name}, {"by", by}, {"since", iso_time(q.since_ms)}, {"currency", "USD"},
+  return reply(OJson{{"workspace", c.param("workspace")}, {"by", by}, {"since", iso_time(q.since_ms)}, {"currency", "USD"},
                      {"data", std::move(items)}, {"totals", std::move(totals)}});
 }
 
 StatusOr<ManagementReply> ManagementApi::usage_records(const ManagementContext& c) {
-  ASSIGN_OR_RETURN(Workspace w, workspace_of(c));
-  UsageQuery q;
-  q.workspace_id = w.id;
-  const int64_t now = store_.now_ms();
-  if (!c.query("since").empty()) {
-    ASSIGN_OR_RETURN(q.since_ms, parse_time(c.query("since"), now));
-  }
-  if (!c.query("until").empty()) {
-    ASSIGN_OR_RETURN(q.until_ms, parse_time(c.query("until"), now));
-  }
-  q.endpoint_name = c.query("endpoint");
+  ASSIGN_OR_RETURN(UsageQuery q, usage_query(c));
   int64_t limit = 1000;
   if (!c.query("limit").empty()) {
     const std::string l = c.query("limit");

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "base/utf8.h"
 #include "tokenizer/jinja_value.h"
 
 namespace maas::jinja {
@@ -201,7 +202,7 @@ StatusOr<std::string> Lexer::read_string(char quote) {
           if (!is_hex(h)) return error("invalid hexadecimal escape", pos_);
           cp = cp * 16 + static_cast<uint32_t>(is_digit(h) ? h - '0' : (h | 0x20) - 'a' + 10);
         }
-        append_utf8(out, (cp >= 0xD800 && cp <= 0xDFFF) ? 0xFFFD : cp);
+        utf8_append(out, (cp >= 0xD800 && cp <= 0xDFFF) ? 0xFFFD : cp);
         pos_ += len;
         continue;
       }

@@ -116,7 +116,6 @@ bool values_equal(const Value& a, const Value& b, int64_t* budget, int depth = 0
 
 // UTF-8 helpers shared by filters and methods.
 bool is_js_space(uint32_t cp);
-void append_utf8(std::string& out, uint32_t cp);
 // Decodes one code point at s[*i] and advances *i; invalid bytes decode as themselves (one byte).
 uint32_t next_code_point(std::string_view s, size_t* i);
 std::string trim_js(std::string_view s, bool left, bool right);
