@@ -179,7 +179,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   gateway::GatewayOptions go;
   go.domain = f.domain;
   gateway::Gateway gateway(go, [&platform] { return platform.routes(); }, **meter, safety, SystemClock::instance());
-  AdminOnlyAuthorizer authorizer;
+  RbacAuthorizer authorizer(**store);
   ManagementApi management(platform, **store, supervisor, authorizer);
   std::atomic<bool> draining{false};
 

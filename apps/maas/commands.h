@@ -23,6 +23,9 @@ int cmd_model_platform(const std::vector<std::string>& args);
 // workspace, marketplace-subscription, serverless-endpoint, usage, offering (cmd_platform.cc).
 int cmd_platform(const std::string& command, const std::vector<std::string>& args);
 bool is_platform_command(const std::string& command);
+// principal, token, role, role-assignment, audit (cmd_access.cc).
+int cmd_access(const std::string& command, const std::vector<std::string>& args);
+bool is_access_command(const std::string& command);
 
 class Args;
 // Writes a synthetic Llama model as `maas model generate` does (--out, --preset, --type, ...).

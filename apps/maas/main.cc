@@ -24,6 +24,11 @@ const char* kUsage =
     "        regenerate-keys NAME --key-type primary|secondary | delete NAME\n"
     "  usage show [--by day|endpoint|meter] [--since 24h] [--records]\n"
     "  instance list             worker processes of every deployment\n"
+    "  principal create NAME [--kind user|service_principal] | list | show NAME | delete NAME\n"
+    "  token create [NAME] [--principal P] [--expires-in-days N] | list [--principal P] | revoke ID\n"
+    "  role create NAME --actions A,B [--not-actions C] | list | show NAME | delete NAME\n"
+    "  role-assignment create --principal P --role R [--scope S | --in-workspace W [--endpoint E]] | list | delete ID\n"
+    "  audit show [--since 24h] [--principal P]\n"
     "      (platform commands: --data-dir D or --url U --token T, --workspace W, --output json)\n"
     "\n"
     "  worker --model PATH       one model's inference server (OpenAI and Azure API)\n"
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
   if (cmd == "worker") return maas::cmd_worker(rest);
   if (cmd == "serve") return maas::cmd_serve(rest);
   if (maas::is_platform_command(cmd)) return maas::cmd_platform(cmd, rest);
+  if (maas::is_access_command(cmd)) return maas::cmd_access(cmd, rest);
   std::fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

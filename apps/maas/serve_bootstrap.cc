@@ -2,6 +2,7 @@
 #include "serve_bootstrap.h"
 
 #include "base/log.h"
+#include "control/authorizer.h"
 #include "control/catalog.h"
 #include "control/secrets.h"
 
@@ -15,11 +16,7 @@ StatusOr<std::string> issue_admin_token(Store& store, bool create_principal) {
   if (create_principal) {
     ASSIGN_OR_RETURN(admin, store.create_principal("admin", "user", true));
   } else {
-    // The administrator exists: find it through a fresh principal lookup by name.
-    ASSIGN_OR_RETURN(auto rows, store.database().query("SELECT id, name, kind, is_admin, created_at FROM principals "
-                                                       "WHERE name = 'admin'"));
-    if (rows.empty()) return not_found("no administrator principal");
-    admin = Principal{rows[0].text(0), rows[0].text(1), rows[0].text(2), rows[0].integer(3) != 0, rows[0].integer(4)};
+    ASSIGN_OR_RETURN(admin, store.principal("admin"));
   }
   NewToken t = new_api_token();
   RETURN_IF_ERROR(store.add_token(admin.id, "bootstrap", t.digest, t.prefix, 0).status());
@@ -30,6 +27,7 @@ StatusOr<std::string> issue_admin_token(Store& store, bool create_principal) {
 
 StatusOr<BootstrapResult> bootstrap(Store& store, Platform& platform, const BootstrapOptions& options) {
   RETURN_IF_ERROR(store.seed_catalog(builtin_models(), builtin_offerings()));
+  RETURN_IF_ERROR(store.seed_roles(builtin_roles()));
   BootstrapResult result;
   ASSIGN_OR_RETURN(auto done, store.setting(kBootstrapped));
   if (done.has_value()) {
@@ -41,6 +39,7 @@ StatusOr<BootstrapResult> bootstrap(Store& store, Platform& platform, const Boot
   result.first_start = true;
   ASSIGN_OR_RETURN(auto admins, store.database().query("SELECT COUNT(*) FROM principals WHERE name = 'admin'"));
   ASSIGN_OR_RETURN(result.admin_token, issue_admin_token(store, admins[0].integer(0) == 0));
+  RETURN_IF_ERROR(store.seed_roles(builtin_roles()));  // the administrator holds Owner at "/"
   auto ws = store.workspace(kDefaultWorkspace);
   if (!ws.ok()) RETURN_IF_ERROR(platform.create_workspace(kDefaultWorkspace, options.region).status());
   if (!options.default_model_path.empty()) {

@@ -80,28 +80,29 @@ std::string ManagementContext::query(const std::string& name) const {
 }
 
 const std::vector<ManagementRoute>& ManagementApi::routes() {
+  using R = ManagementRoute;
+  constexpr const char* kSign = "marketplaceOrdering/agreements/offers/plans/sign/action";
   static const std::vector<ManagementRoute> kRoutes = {
-      {"GET", "/whoami", "", "The principal of the token", &MA::whoami},
-      {"GET", "/workspaces", "workspaces/read", "List workspaces", &MA::list_workspaces},
+      {"GET", "/whoami", "", "The principal of the token and its role assignments", &MA::whoami},
+      {"GET", "/workspaces", "", "List the workspaces the caller holds a role in", &MA::list_workspaces},
       {"POST", "/workspaces", "workspaces/write", "Create a workspace", &MA::create_workspace},
       {"GET", "/workspaces/{workspace}", "workspaces/read", "Show a workspace", &MA::show_workspace},
-      {"GET", "/models", "models/read", "List the model catalog", &MA::list_models},
+      {"GET", "/models", "", "List the model catalog (open to every principal)", &MA::list_models},
       {"POST", "/models", "models/write", "Register local weights for a catalog model, or add a custom model",
        &MA::register_model},
-      {"GET", "/models/{model}", "models/read", "Show a model", &MA::show_model},
+      {"GET", "/models/{model}", "", "Show a model", &MA::show_model},
       {"PATCH", "/models/{model}", "models/write", "Change a model's serverless pool size", &MA::update_model},
       {"DELETE", "/models/{model}", "models/delete", "Remove a custom model, or a catalog model's weights",
        &MA::delete_model},
-      {"GET", "/offerings", "marketplaceOrdering/agreements/offers/plans/read", "List marketplace offerings",
-       &MA::list_offerings},
-      {"GET", "/offerings/{offering}", "marketplaceOrdering/agreements/offers/plans/read", "Show an offering",
-       &MA::show_offering},
-      {"PATCH", "/offerings/{offering}", "marketplaceOrdering/offers/write", "Change an offering's prices",
+      {"GET", "/offerings", "", "List marketplace offerings (open to every principal)", &MA::list_offerings},
+      {"GET", "/offerings/{offering}", "", "Show an offering", &MA::show_offering},
+      {"PATCH", "/offerings/{offering}", "platform/offerings/write", "Change an offering's prices",
        &MA::update_offering},
       {"GET", "/workspaces/{workspace}/marketplace-subscriptions", "workspaces/marketplaceModelSubscriptions/read",
        "List marketplace subscriptions", &MA::list_subscriptions},
       {"POST", "/workspaces/{workspace}/marketplace-subscriptions", "workspaces/marketplaceModelSubscriptions/write",
-       "Subscribe the workspace to an offering (accepts its terms)", &MA::create_subscription},
+       "Subscribe the workspace to an offering (signs its agreement)", &MA::create_subscription,
+       {kSign, "saas/resources/write"}},
       {"GET", "/workspaces/{workspace}/marketplace-subscriptions/{name}",
        "workspaces/marketplaceModelSubscriptions/read", "Show a marketplace subscription", &MA::show_subscription},
       {"DELETE", "/workspaces/{workspace}/marketplace-subscriptions/{name}",
@@ -113,12 +114,12 @@ const std::vector<ManagementRoute>& ManagementApi::routes() {
        "Create a serverless endpoint", &MA::create_endpoint},
       {"GET", "/workspaces/{workspace}/serverless-endpoints/{name}", "workspaces/serverlessEndpoints/read",
        "Show a serverless endpoint", &MA::show_endpoint},
-      {"PATCH", "/workspaces/{workspace}/serverless-endpoints/{name}", "workspaces/serverlessEndpoints/limits/write",
+      {"PATCH", "/workspaces/{workspace}/serverless-endpoints/{name}", "platform/endpointLimits/write",
        "Change an endpoint's rate limits (administrator)", &MA::update_endpoint},
       {"DELETE", "/workspaces/{workspace}/serverless-endpoints/{name}", "workspaces/serverlessEndpoints/delete",
        "Delete a serverless endpoint (requests in flight finish first)", &MA::delete_endpoint},
       {"POST", "/workspaces/{workspace}/serverless-endpoints/{name}/list-keys",
-       "workspaces/serverlessEndpoints/listKeys/action", "Get an endpoint's keys", &MA::list_keys},
+       "workspaces/serverlessEndpoints/listKeys/action", "Get an endpoint's keys", &MA::list_keys, {}, R::kNoChange},
       {"POST", "/workspaces/{workspace}/serverless-endpoints/{name}/regenerate-keys",
        "workspaces/serverlessEndpoints/regenerateKeys/action", "Regenerate one key of an endpoint",
        &MA::regenerate_keys},
@@ -126,7 +127,31 @@ const std::vector<ManagementRoute>& ManagementApi::routes() {
        "Usage and cost by day, endpoint or meter", &MA::usage_report},
       {"GET", "/workspaces/{workspace}/usage/records", "workspaces/usage/read", "Usage records",
        &MA::usage_records},
-      {"GET", "/instances", "instances/read", "Worker instances of every deployment", &MA::list_instances},
+      {"GET", "/instances", "platform/instances/read", "Worker instances of every deployment", &MA::list_instances},
+      {"GET", "/principals", "authorization/principals/read", "List principals", &MA::list_principals},
+      {"POST", "/principals", "authorization/principals/write", "Create a principal (and its first token)",
+       &MA::create_principal},
+      {"GET", "/principals/{principal}", "authorization/principals/read", "Show a principal", &MA::show_principal},
+      {"DELETE", "/principals/{principal}", "authorization/principals/delete",
+       "Delete a principal with its tokens and role assignments", &MA::delete_principal},
+      {"GET", "/principals/{principal}/tokens", "authorization/tokens/read", "List a principal's tokens",
+       &MA::list_tokens, {}, R::kSelfService},
+      {"POST", "/principals/{principal}/tokens", "authorization/tokens/write", "Create a token (shown once)",
+       &MA::create_token, {}, R::kSelfService},
+      {"DELETE", "/tokens/{token}", "authorization/tokens/delete", "Revoke a token", &MA::revoke_token, {},
+       R::kSelfService},
+      {"GET", "/roles", "authorization/roles/read", "List roles", &MA::list_roles},
+      {"POST", "/roles", "authorization/roles/write", "Create a custom role", &MA::create_role},
+      {"GET", "/roles/{role}", "authorization/roles/read", "Show a role", &MA::show_role},
+      {"DELETE", "/roles/{role}", "authorization/roles/delete", "Delete a custom role", &MA::delete_role},
+      {"GET", "/role-assignments", "authorization/roleAssignments/read", "List role assignments",
+       &MA::list_assignments},
+      {"POST", "/role-assignments", "authorization/roleAssignments/write",
+       "Assign a role to a principal at a scope (checked at that scope)", &MA::create_assignment, {},
+       R::kSelfService},
+      {"DELETE", "/role-assignments/{assignment}", "authorization/roleAssignments/delete",
+       "Delete a role assignment (checked at its scope)", &MA::delete_assignment, {}, R::kSelfService},
+      {"GET", "/audit", "authorization/audit/read", "The audit log of changes", &MA::show_audit},
   };
   return kRoutes;
 }
@@ -234,9 +259,30 @@ ManagementReply ManagementApi::dispatch(const http::Request& request) {
     return r;
   }
   const ManagementRoute& route = routes()[static_cast<size_t>(c.match.route)];
-  const std::string scope = request.path.substr(4);  // "/workspaces/w/serverless-endpoints/e"
-  if (route.action[0] != '\0') {
-    if (Status s = authorizer_.check(c.principal, route.action, scope); !s.ok()) return status_reply(s);
+  c.scope = "/";
+  if (!c.param("workspace").empty()) {
+    c.scope = "/workspaces/" + c.param("workspace");
+    if (request.path.find("/serverless-endpoints/") != std::string::npos && !c.param("name").empty()) {
+      c.scope += "/serverlessEndpoints/" + c.param("name");
+    }
+  }
+  ManagementReply reply = authorize_and_run(c, route);
+  const bool changes = request.method != "GET" && request.method != "HEAD" && !(route.flags & ManagementRoute::kNoChange);
+  if (changes) audit(c, route, reply);
+  return reply;
+}
+
+ManagementReply ManagementApi::authorize_and_run(ManagementContext& c, const ManagementRoute& route) {
+  const http::Request& request = *c.request;
+  // A workspace the caller has no role in, at, above or below it, is absent (tenants).
+  if (!c.param("workspace").empty() && !authorizer_.can_see(c.principal, "/workspaces/" + c.param("workspace"))) {
+    return status_reply(not_found("workspace '" + c.param("workspace").substr(0, 64) + "' not found"));
+  }
+  if (route.action[0] != '\0' && !(route.flags & ManagementRoute::kSelfService)) {
+    if (Status s = authorizer_.check(c.principal, route.action, c.scope); !s.ok()) return status_reply(s);
+    for (const char* more : route.also) {
+      if (Status s = authorizer_.check(c.principal, more, c.scope); !s.ok()) return status_reply(s);
+    }
   }
   const bool mutating = request.method == "POST" || request.method == "PATCH" || request.method == "DELETE";
   if (request.method == "POST" || request.method == "PATCH") {
@@ -278,6 +324,32 @@ ManagementReply ManagementApi::dispatch(const http::Request& request) {
     if (!saved.ok()) LOG_WARN("management api: idempotency key not saved: %s", saved.message().c_str());
   }
   return reply;
+}
+
+void ManagementApi::audit(const ManagementContext& c, const ManagementRoute& route, const ManagementReply& reply) {
+  AuditRecord a;
+  a.principal_id = c.principal.id;
+  a.principal_name = c.principal.name;
+  a.action = route.action;
+  a.scope = c.scope;
+  a.method = c.request->method;
+  a.path = c.request->path;
+  a.status = reply.status;
+  a.outcome = reply.status < 300 ? "succeeded" : (reply.status == 403 || reply.status == 404 ? "denied" : "failed");
+  if (reply.status == 404 && !c.param("workspace").empty() &&
+      authorizer_.can_see(c.principal, "/workspaces/" + c.param("workspace"))) {
+    a.outcome = "failed";  // a real absence, not a refusal
+  }
+  a.request_id = c.request->request_id;
+  if (reply.status >= 300 && reply.body.contains("error") && reply.body["error"].is_object()) {
+    a.detail = reply.body["error"].value("message", "");
+  }
+  if (Status s = store_.append_audit(a); !s.ok()) LOG_ERROR("audit: %s", s.message().c_str());
+}
+
+Status ManagementApi::check_self_or(const ManagementContext& c, const Principal& target, const char* action) {
+  if (target.id == c.principal.id) return Status::Ok();
+  return authorizer_.check(c.principal, action, "/");
 }
 
 const std::string& ManagementApi::openapi_document() {

@@ -45,6 +45,7 @@ struct ManagementReply {
 
 struct ManagementContext {
   const http::Request* request = nullptr;
+  std::string scope;  // "/", "/workspaces/<w>", "/workspaces/<w>/serverlessEndpoints/<e>"
   http::Router::Match match;
   nlohmann::json body = nlohmann::json::object();
   Principal principal;
@@ -56,11 +57,18 @@ class ManagementApi;
 using ManagementHandler = StatusOr<ManagementReply> (ManagementApi::*)(const ManagementContext&);
 
 struct ManagementRoute {
+  enum Flags : unsigned {
+    kNone = 0,
+    kSelfService = 1,  // the handler checks the action, allowing a principal's own tokens
+    kNoChange = 2,     // a POST that changes nothing (not audited)
+  };
   const char* method;
   const char* pattern;   // under /api
-  const char* action;    // the Authorizer's action ("" = any authenticated principal)
+  const char* action;    // the Authorizer's action, checked at the route's scope
   const char* summary;
   ManagementHandler handler;
+  std::vector<const char*> also = {};  // more actions the call needs at the same scope
+  unsigned flags = kNone;
 };
 
 class ManagementApi {
@@ -101,10 +109,30 @@ class ManagementApi {
   StatusOr<ManagementReply> usage_records(const ManagementContext& c);
   StatusOr<ManagementReply> list_instances(const ManagementContext& c);
   StatusOr<ManagementReply> whoami(const ManagementContext& c);
+  // Access control (management_routes_access.cc).
+  StatusOr<ManagementReply> list_principals(const ManagementContext& c);
+  StatusOr<ManagementReply> create_principal(const ManagementContext& c);
+  StatusOr<ManagementReply> show_principal(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_principal(const ManagementContext& c);
+  StatusOr<ManagementReply> list_tokens(const ManagementContext& c);
+  StatusOr<ManagementReply> create_token(const ManagementContext& c);
+  StatusOr<ManagementReply> revoke_token(const ManagementContext& c);
+  StatusOr<ManagementReply> list_roles(const ManagementContext& c);
+  StatusOr<ManagementReply> create_role(const ManagementContext& c);
+  StatusOr<ManagementReply> show_role(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_role(const ManagementContext& c);
+  StatusOr<ManagementReply> list_assignments(const ManagementContext& c);
+  StatusOr<ManagementReply> create_assignment(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_assignment(const ManagementContext& c);
+  StatusOr<ManagementReply> show_audit(const ManagementContext& c);
 
  private:
   void run(http::Request request, std::shared_ptr<http::Responder> responder);
   ManagementReply dispatch(const http::Request& request);
+  ManagementReply authorize_and_run(ManagementContext& c, const ManagementRoute& route);
+  void audit(const ManagementContext& c, const ManagementRoute& route, const ManagementReply& reply);
+  // The action check of self-service routes: a principal's own tokens need no role.
+  Status check_self_or(const ManagementContext& c, const Principal& target, const char* action);
   OJson endpoint_json(const ServerlessEndpoint& e);
   StatusOr<Workspace> workspace_of(const ManagementContext& c);
   StatusOr<UsageQuery> usage_query(const ManagementContext& c);

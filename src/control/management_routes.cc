@@ -47,16 +47,21 @@ StatusOr<Workspace> ManagementApi::workspace_of(const ManagementContext& c) {
 }
 
 StatusOr<ManagementReply> ManagementApi::whoami(const ManagementContext& c) {
+  ASSIGN_OR_RETURN(auto assignments, store_.list_assignments(c.principal.id, ""));
+  OJson roles = OJson::array();
+  for (const RoleAssignment& a : assignments) roles.push_back(OJson{{"role", a.role_name}, {"scope", a.scope}});
   return reply(OJson{{"id", c.principal.id}, {"name", c.principal.name}, {"kind", c.principal.kind},
-                     {"administrator", c.principal.is_admin}});
+                     {"role_assignments", std::move(roles)}});
 }
 
 // ---- workspaces --------------------------------------------------------------------------
 
-StatusOr<ManagementReply> ManagementApi::list_workspaces(const ManagementContext&) {
+StatusOr<ManagementReply> ManagementApi::list_workspaces(const ManagementContext& c) {
   ASSIGN_OR_RETURN(auto all, store_.list_workspaces());
   OJson items = OJson::array();
-  for (const Workspace& w : all) items.push_back(workspace_json(w));
+  for (const Workspace& w : all) {
+    if (authorizer_.can_see(c.principal, "/workspaces/" + w.name)) items.push_back(workspace_json(w));
+  }
   return reply(list_of(std::move(items)));
 }
 

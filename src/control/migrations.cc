@@ -143,6 +143,44 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (principal_id, idempotency_key)
 );
 )SQL"},
+      {2, "access control: roles, role assignments, audit log", R"SQL(
+ALTER TABLE principals ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE TABLE roles (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  builtin INTEGER NOT NULL,
+  actions TEXT NOT NULL,
+  not_actions TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE role_assignments (
+  id TEXT PRIMARY KEY,
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  role_id TEXT NOT NULL REFERENCES roles(id),
+  scope TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (principal_id, role_id, scope)
+);
+CREATE INDEX role_assignments_principal ON role_assignments (principal_id);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  time INTEGER NOT NULL,
+  principal_id TEXT NOT NULL,
+  principal_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_log_time ON audit_log (time);
+)SQL"},
   };
   return kMigrations;
 }

@@ -111,8 +111,8 @@ Status Platform::rebuild_routes() {
     route->inflight = counter;
     auto pool = pools_.find(route->deployment);
     route->pool = pool == pools_.end() ? nullptr : pool->second;
-    table->key_owner[e.primary.hash] = e.name;
-    table->key_owner[e.secondary.hash] = e.name;
+    table->key_owner[e.primary.hash] = e.workspace_id;
+    table->key_owner[e.secondary.hash] = e.workspace_id;
     table->by_name[e.name] = std::move(route);
   }
   std::lock_guard<std::mutex> lock(routes_mu_);

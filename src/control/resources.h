@@ -10,18 +10,47 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace maas {
 
 struct Principal {
   std::string id, name;
   std::string kind;       // "user" | "service_principal"
-  bool is_admin = false;  // the bootstrap administrator (Owner on everything until roles exist)
+  bool is_admin = false;  // the bootstrap administrator (it also holds Owner at "/")
   int64_t created_at = 0;
+  std::string description;
+};
+
+// A role: the actions it allows and, among those, the ones it does not (wildcards "*").
+struct Role {
+  std::string id, name, description;
+  bool builtin = false;
+  std::vector<std::string> actions, not_actions;
+  int64_t created_at = 0;
+};
+
+struct RoleAssignment {
+  std::string id, principal_id, principal_name, role_id, role_name;
+  std::string scope;  // "/", "/workspaces/<w>", "/workspaces/<w>/serverlessEndpoints/<e>"
+  std::string created_by;
+  int64_t created_at = 0;
+};
+
+struct AuditRecord {
+  int64_t seq = 0;
+  std::string id;
+  int64_t time = 0;
+  std::string principal_id, principal_name, action, scope, method, path;
+  int status = 0;
+  std::string outcome;  // "succeeded" | "denied" | "failed"
+  std::string request_id;
+  std::string detail;   // the error message of a refusal; never a secret
 };
 
 struct ApiToken {
   std::string id, principal_id, name;
+  std::string principal_name;
   std::string prefix;  // first characters, for display; the token itself is never stored
   int64_t created_at = 0, expires_at = 0, last_used_at = 0, revoked_at = 0;
 };

@@ -35,8 +35,9 @@ struct EndpointRoute {
 
 struct RoutingTable {
   std::unordered_map<std::string, std::shared_ptr<const EndpointRoute>> by_name;
-  // Digest of every active key -> the endpoint it belongs to (a key used on the wrong
-  // endpoint gets 403, not 401: TESTPLAN B5).
+  // Digest of every active key -> the workspace of its endpoint: a key used on another endpoint
+  // of its own workspace gets 403 (TESTPLAN B5); on another workspace's endpoint, 401, as if
+  // unknown (tenants learn nothing of each other).
   std::unordered_map<std::string, std::string> key_owner;
   // Digests of the keys of deleted endpoints (and of endpoints being deleted): such a key
   // gets 404 "not found", not 401, so a client learns its endpoint is gone.

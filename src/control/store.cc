@@ -35,7 +35,7 @@ Status Store::set_setting(const std::string& key, const std::string& value) {
 // ---- principals and tokens ---------------------------------------------------------------
 
 StatusOr<Principal> Store::create_principal(const std::string& name, const std::string& kind, bool is_admin) {
-  Principal p{new_id("prn-"), name, kind, is_admin, now_ms()};
+  Principal p{new_id("prn-"), name, kind, is_admin, now_ms(), ""};
   return in_transaction([&]() -> StatusOr<Principal> {
     auto r = db_->exec("INSERT INTO principals (id, name, kind, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
                        {p.id, p.name, p.kind, int64_t{is_admin ? 1 : 0}, p.created_at});
@@ -49,7 +49,7 @@ StatusOr<Principal> Store::create_principal(const std::string& name, const std::
 
 StatusOr<ApiToken> Store::add_token(const std::string& principal_id, const std::string& name,
                                     const std::string& token_hash, const std::string& prefix, int64_t expires_at) {
-  ApiToken t{new_id("tok-"), principal_id, name, prefix, now_ms(), expires_at, 0, 0};
+  ApiToken t{new_id("tok-"), principal_id, name, "", prefix, now_ms(), expires_at, 0, 0};
   return in_transaction([&]() -> StatusOr<ApiToken> {
     RETURN_IF_ERROR(db_->exec("INSERT INTO tokens (id, principal_id, name, token_hash, prefix, created_at, expires_at) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -57,17 +57,6 @@ StatusOr<ApiToken> Store::add_token(const std::string& principal_id, const std::
                         .status());
     return t;
   });
-}
-
-StatusOr<Principal> Store::principal_by_token_hash(const std::string& token_hash) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(auto rows, db_->query("SELECT p.id, p.name, p.kind, p.is_admin, p.created_at FROM tokens t "
-                                         "JOIN principals p ON p.id = t.principal_id WHERE t.token_hash = ? AND "
-                                         "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
-                                         {token_hash, now_ms()}));
-  if (rows.empty()) return unauthenticated("invalid or expired token");
-  const SqlRow& r = rows[0];
-  return Principal{r.text(0), r.text(1), r.text(2), r.integer(3) != 0, r.integer(4)};
 }
 
 // ---- workspaces --------------------------------------------------------------------------

@@ -51,8 +51,33 @@ class Store {
   // Stores the token's digest; the raw token is the caller's to show once.
   StatusOr<ApiToken> add_token(const std::string& principal_id, const std::string& name, const std::string& token_hash,
                                const std::string& prefix, int64_t expires_at);
-  // The principal owning an active (not revoked, not expired) token with this digest.
+  // The principal owning an active (not revoked, not expired) token with this digest; records
+  // the token's last use (at most once a minute).
   StatusOr<Principal> principal_by_token_hash(const std::string& token_hash);
+  StatusOr<std::vector<Principal>> list_principals();
+  StatusOr<Principal> principal(const std::string& name);
+  StatusOr<Principal> principal_by_id(const std::string& id);
+  Status delete_principal(const std::string& name);  // with its tokens and role assignments
+  StatusOr<std::vector<ApiToken>> list_tokens(const std::string& principal_id);  // "" = all
+  StatusOr<ApiToken> token(const std::string& id);
+  Status revoke_token(const std::string& id);
+
+  // --- roles, assignments, audit (access control)
+  // Inserts or refreshes the built-in roles (their definitions are the binary's).
+  Status seed_roles(const std::vector<Role>& builtin);
+  StatusOr<Role> create_role(const Role& role);
+  StatusOr<std::vector<Role>> list_roles();
+  StatusOr<Role> role(const std::string& name);
+  Status delete_role(const std::string& name);  // custom roles not assigned anywhere
+  StatusOr<RoleAssignment> create_assignment(const std::string& principal_id, const std::string& role_id,
+                                             const std::string& scope, const std::string& created_by);
+  // principal_id "" = all; scope "" = all.
+  StatusOr<std::vector<RoleAssignment>> list_assignments(const std::string& principal_id, const std::string& scope);
+  Status delete_assignment(const std::string& id);
+  // The role assignments of a principal with their roles (for the authorizer).
+  StatusOr<std::vector<std::pair<RoleAssignment, Role>>> grants(const std::string& principal_id);
+  Status append_audit(const AuditRecord& record);
+  StatusOr<std::vector<AuditRecord>> audit(int64_t since_ms, const std::string& principal_name, int64_t limit);
 
   // --- workspaces
   StatusOr<Workspace> create_workspace(const std::string& name, const std::string& region);

@@ -137,16 +137,20 @@ bool Gateway::handle(http::Request& req, const std::shared_ptr<http::Responder>&
     }
   }
   if (!t.route) {
-    // Only a caller holding some endpoint's key learns whether a name exists.
-    const bool deleted_key = t.table->deleted_keys.count(digest) > 0;
-    if (t.table->key_owner.count(digest) == 0 && !deleted_key) return fail(api::unauthenticated());
-    if (it == t.table->by_name.end() || deleted_key) {
+    // A key of a deleted endpoint: 404. A key of another endpoint of the same workspace: 403.
+    // Anything else, including a key of another workspace's endpoint and a name that does not
+    // exist: 401, so a caller learns nothing it holds no key for.
+    if (t.table->deleted_keys.count(digest) > 0) {
       api::ApiError e = api::route_not_found(req.path);
       e.code = "endpoint_not_found";
       e.message = "Endpoint '" + t.endpoint_name.substr(0, 64) + "' not found.";
       return fail(e);
     }
-    return fail(api::permission_denied("This key belongs to another endpoint."));
+    auto owner = t.table->key_owner.find(digest);
+    if (owner != t.table->key_owner.end() && it != t.table->by_name.end() && owner->second == it->second->workspace_id) {
+      return fail(api::permission_denied("This key belongs to another endpoint."));
+    }
+    return fail(api::unauthenticated());
   }
   if (t.spec.route == ApiRoute::kUnknown) return fail(api::route_not_found(t.api_path));
   if (req.method != t.spec.method && !(req.method == "HEAD" && std::string(t.spec.method) == "GET")) {

@@ -5,9 +5,11 @@
 // One request (ARCHITECTURE "One request's life"):
 //   route     path /endpoints/<name>/<api route>, or Host <name>.<region>.<domain> (the port
 //             ignored) with the API route as the path; anything else is not the gateway's;
-//   key       Authorization: Bearer or api-key; none or unknown → 401; the key of another
-//             endpoint → 403 permission_error; compared as SHA-256 digests in constant time;
-//   endpoint  unknown or being deleted → 404; its subscription deleted → 403
+//   key       Authorization: Bearer or api-key, compared as SHA-256 digests in constant time;
+//             none, unknown, or of another workspace's endpoint, or for a name that does not
+//             exist → 401; of another endpoint of the same workspace → 403 permission_error;
+//             of a deleted (or deleting) endpoint → 404;
+//   endpoint  its subscription deleted → 403
 //             `marketplace_subscription_required` naming the offering;
 //   metering  from here on every inference request writes one usage record (rejections too);
 //             the ledger failing → 503 for new requests (fail closed);

@@ -29,7 +29,7 @@ test("bootstrap prints the URL, a key and a curl line; the token is stored hashe
   assert.match(s.key, /^[0-9a-f]{48}$/);
   const who = await api(s, "GET", "/api/whoami");
   assert.equal(who.status, 200);
-  assert.equal(who.json.administrator, true);
+  assert.deepEqual(who.json.role_assignments, [{ role: "Owner", scope: "/" }], "the administrator holds Owner on everything");
   // The database holds digests and prefixes only (TESTPLAN B9): neither the admin token nor the
   // endpoint keys appear in its files.
   const raw = Buffer.concat(["maas.db", "maas.db-wal"].map((f) => {
