@@ -7,9 +7,12 @@
 //       --input-len L --output-len O [--range-ratio 0.5] [--seed S]
 //       [--endpoint /v1/completions|/v1/chat/completions] [--model NAME] [--temperature 0]
 //       [--warmup 1] [--label TEXT] [--json out.json] [--extra-body '{"k":v}']
+//       [--long-every K --long-input-len L]
 //
 // Workload: N requests; request i asks for an input length and an output length drawn uniformly
 // from the integers in [len*(1-r), len*(1+r)] (seeded, so every server sees the same requests).
+// Mixed workload: with --long-every K, requests K-1, 2K-1, ... get --long-input-len L tokens
+// instead (the same output length); the table then also reports the TTFT of the short ones.
 // A prompt is that many random common English words, each one token in the Llama 3 vocabulary
 // with its leading space (the BOS the server adds counts as one), so the server's prompt_tokens
 // lands close to the drawn length; the table reports the servers' own counts. Every request
@@ -34,7 +37,7 @@ import { performance } from 'node:perf_hooks';
 const USAGE = `usage: node bench/bench_serve.mjs --base-url URL [--api-key K] --num-prompts N
   (--concurrency C | --request-rate R) --input-len L --output-len O [--range-ratio 0.5]
   [--seed 0] [--endpoint /v1/completions] [--model NAME] [--temperature 0] [--warmup 1]
-  [--label TEXT] [--json out.json] [--extra-body JSON]`;
+  [--label TEXT] [--json out.json] [--extra-body JSON] [--long-every K --long-input-len L]`;
 
 function parse_args(argv) {
   const spec = {
@@ -42,12 +45,13 @@ function parse_args(argv) {
     'request-rate': 'float', 'input-len': 'int', 'output-len': 'int', 'range-ratio': 'float',
     'seed': 'int', 'endpoint': 'string', 'model': 'string', 'temperature': 'float',
     'warmup': 'int', 'label': 'string', 'json': 'string', 'extra-body': 'string',
+    'long-every': 'int', 'long-input-len': 'int',
   };
   const a = {
     'base-url': null, 'api-key': null, 'num-prompts': 100, 'concurrency': null,
     'request-rate': Infinity, 'input-len': 128, 'output-len': 64, 'range-ratio': 0.0, 'seed': 0,
     'endpoint': '/v1/completions', 'model': null, 'temperature': 0.0, 'warmup': 1, 'label': '',
-    'json': null, 'extra-body': null,
+    'json': null, 'extra-body': null, 'long-every': 0, 'long-input-len': 1000,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -124,11 +128,13 @@ function make_requests(a) {
   const out_lo = Math.max(1, Math.floor(a['output-len'] * (1 - rr))), out_hi = Math.ceil(a['output-len'] * (1 + rr));
   const reqs = [];
   for (let i = 0; i < a['num-prompts']; i++) {
-    const input_len = uniform_int(r, in_lo, in_hi);
+    const drawn = uniform_int(r, in_lo, in_hi);
+    const long = a['long-every'] > 0 && i % a['long-every'] === a['long-every'] - 1;
+    const input_len = long ? a['long-input-len'] : drawn;
     const output_len = uniform_int(r, out_lo, out_hi);
     const words = [];
     for (let w = 0; w < input_len - 1; w++) words.push(WORDS[Math.floor(r() * WORDS.length)]);
-    reqs.push({ prompt: words.join(' '), input_len, output_len });
+    reqs.push({ prompt: words.join(' '), input_len, output_len, long });
   }
   return reqs;
 }
@@ -155,7 +161,7 @@ function send(a, req, agent) {
   if (a['api-key']) headers.authorization = `Bearer ${a['api-key']}`;
   const lib = url.protocol === 'https:' ? https : http;
   const out = {
-    success: false, error: '', input_len: req.input_len, expected_output_len: req.output_len,
+    success: false, error: '', input_len: req.input_len, expected_output_len: req.output_len, long: req.long,
     prompt_tokens: null, output_tokens: 0, n_chunks: 0, ttft: 0, e2el: 0, itl: [], text_len: 0,
     start: 0,
   };
@@ -284,6 +290,9 @@ function metrics(a, results, duration_s) {
     output_throughput: total_output / duration_s,
     total_token_throughput: (total_input + total_output) / duration_s,
     ttft_ms: summary(ttft), tpot_ms: summary(tpot), itl_ms: summary(itl), e2el_ms: summary(e2el),
+    long_every: a['long-every'], long_input_len: a['long-input-len'],
+    ttft_short_ms: summary(ok.filter((r) => !r.long).map((r) => r.ttft)),
+    ttft_long_ms: summary(ok.filter((r) => r.long).map((r) => r.ttft)),
     errors: [...new Set(results.filter((r) => !r.success).map((r) => r.error))].slice(0, 5),
   };
 }
@@ -313,6 +322,11 @@ function print_table(m) {
     row(`Mean ${name} (ms):`, f2(m[key].mean));
     row(`Median ${name} (ms):`, f2(m[key].median));
     row(`P99 ${name} (ms):`, f2(m[key].p99));
+  }
+  if (m.long_every > 0) {
+    title(`Mixed: every ${m.long_every}th prompt ${m.long_input_len} tokens`);
+    row('Median / P99 TTFT, short prompts (ms):', `${f2(m.ttft_short_ms.median)} / ${f2(m.ttft_short_ms.p99)}`);
+    row('Median / P99 TTFT, long prompts (ms):', `${f2(m.ttft_long_ms.median)} / ${f2(m.ttft_long_ms.p99)}`);
   }
   console.log('='.repeat(50));
   if (m.short_outputs) {
@@ -348,7 +362,7 @@ async function main() {
     fs.writeFileSync(a.json, JSON.stringify({
       ...m,
       requests: results.map((r) => ({
-        success: r.success, error: r.error || undefined, input_len: r.input_len, prompt_tokens: r.prompt_tokens,
+        success: r.success, error: r.error || undefined, input_len: r.input_len, long: r.long, prompt_tokens: r.prompt_tokens,
         expected_output_len: r.expected_output_len, output_tokens: r.output_tokens, n_chunks: r.n_chunks,
         ttft_ms: r.ttft, e2el_ms: r.e2el, itl_ms: r.itl,
       })),

@@ -9,7 +9,9 @@
 # sequences), ORDER ("maas llama"), PORT (18080 for maas, PORT+1 for llama-server: once, on one
 # port after the other, llama-server failed to bind right after maas stopped), ENDPOINT
 # (/v1/completions), OUTDIR (JSON per run and the server logs; default a temporary folder that
-# is removed).
+# is removed), MAAS_BIN (build/bin/maas), MAAS_ARGS (extra `maas worker` flags, e.g.
+# "--step-budget-ms 200"), LONG_EVERY / LONG_IN (mixed workload: every LONG_EVERY-th prompt has
+# LONG_IN tokens; bench_serve.mjs --long-every / --long-input-len).
 # Request seeds differ per concurrency level (SEED + C), so a later level never finds the prompts
 # of an earlier one in a server's prefix cache; each server is started once per invocation.
 set -euo pipefail
@@ -20,10 +22,12 @@ THREADS="${2:-2}"
 IN="${IN:-128}" OUT="${OUT:-64}" RANGE_RATIO="${RANGE_RATIO:-0}" SEED="${SEED:-0}" SEQS="${SEQS:-16}"
 CONCURRENCIES="${CONCURRENCIES:-1 4 16}" ORDER="${ORDER:-maas llama}" PORT="${PORT:-18080}"
 ENDPOINT="${ENDPOINT:-/v1/completions}"
+MAAS_BIN="${MAAS_BIN:-build/bin/maas}" MAAS_ARGS="${MAAS_ARGS:-}" LONG_EVERY="${LONG_EVERY:-0}" LONG_IN="${LONG_IN:-1000}"
 KEY="bench-$$"
 # llama-server splits -c evenly over its -np slots: each must hold the longest prompt (words may
 # tokenize long) plus the longest output, so give each slot twice the nominal in+out plus slack.
-CTX=$(( SEQS * (2 * (IN + OUT) + 64) ))
+LONGEST=$IN; [[ "$LONG_EVERY" -gt 0 && "$LONG_IN" -gt "$IN" ]] && LONGEST=$LONG_IN
+CTX=$(( SEQS * (2 * (LONGEST + OUT) + 64) ))
 
 WORK="$(mktemp -d)"
 OUTDIR="${OUTDIR:-$WORK}"
@@ -55,8 +59,9 @@ wait_ready() {  # URL LOG: until 200, the server exits, or 300 s pass
 start_server() {  # maas|llama
   local log="$OUTDIR/$1.log"
   if [[ "$1" == maas ]]; then
-    build/bin/maas worker --model "$MODEL" --port "$PORT" --api-key "$KEY" --threads "$THREADS" \
-      --max-num-seqs "$SEQS" >"$log" 2>&1 &
+    # shellcheck disable=SC2086
+    "$MAAS_BIN" worker --model "$MODEL" --port "$PORT" --api-key "$KEY" --threads "$THREADS" \
+      --max-num-seqs "$SEQS" $MAAS_ARGS >"$log" 2>&1 &
     SERVER_PID=$!
     wait_ready "http://127.0.0.1:$PORT/health/ready" "$log"
   else
@@ -69,6 +74,7 @@ start_server() {  # maas|llama
 
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)  nproc: $(nproc)"
 echo "model: $MODEL  threads: $THREADS  in: $IN  out: $OUT  range-ratio: $RANGE_RATIO  seed: $SEED  seqs: $SEQS  llama-server -c $CTX"
+echo "maas: $MAAS_BIN $MAAS_ARGS  long-every: $LONG_EVERY  long-in: $LONG_IN"
 for server in $ORDER; do
   start_server "$server"
   port=$PORT; [[ "$server" == maas ]] || port=$(( PORT + 1 ))
@@ -78,6 +84,7 @@ for server in $ORDER; do
     node bench/bench_serve.mjs --base-url "http://127.0.0.1:$port" --api-key "$KEY" --endpoint "$ENDPOINT" \
       --num-prompts "$n" --concurrency "$c" --input-len "$IN" --output-len "$OUT" \
       --range-ratio "$RANGE_RATIO" --seed "$(( SEED + c ))" --label "$server c=$c" \
+      --long-every "$LONG_EVERY" --long-input-len "$LONG_IN" \
       --json "$OUTDIR/$server-c$c.json" || echo "bench_serve failed for $server c=$c"
   done
   stop_server
@@ -88,10 +95,10 @@ node -e '
 const fs = require("fs"), [dir, order, cs] = process.argv.slice(1);
 const servers = order.split(" "), conc = cs.split(" ").map(Number);
 const get = (s, c) => { try { return JSON.parse(fs.readFileSync(`${dir}/${s}-c${c}.json`)); } catch { return null; } };
-console.log("\n| concurrency | " + servers.map((s) => `${s} out tok/s | ${s} med TTFT ms | ${s} med TPOT ms`).join(" | ") + " | maas / llama out tok/s |");
-console.log("|---:|" + servers.map(() => "---:|---:|---:|").join("") + "---:|");
+console.log("\n| concurrency | " + servers.map((s) => `${s} out tok/s | ${s} med TTFT ms | ${s} med TPOT ms | ${s} ITL med / p99 ms`).join(" | ") + " | maas / llama out tok/s |");
+console.log("|---:|" + servers.map(() => "---:|---:|---:|---:|").join("") + "---:|");
 for (const c of conc) {
-  const cells = servers.map((s) => { const m = get(s, c); return m ? [m.output_throughput.toFixed(2), m.ttft_ms.median.toFixed(0), m.tpot_ms.median.toFixed(1)].join(" | ") : "- | - | -"; });
+  const cells = servers.map((s) => { const m = get(s, c); return m ? [m.output_throughput.toFixed(2), m.ttft_ms.median.toFixed(0), m.tpot_ms.median.toFixed(1), m.itl_ms.median.toFixed(0) + " / " + m.itl_ms.p99.toFixed(0)].join(" | ") : "- | - | - | -"; });
   const a = get("maas", c), b = get("llama", c);
   console.log(`| ${c} | ${cells.join(" | ")} | ${a && b ? (a.output_throughput / b.output_throughput).toFixed(2) : "-"} |`);
 }

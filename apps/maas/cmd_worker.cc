@@ -5,6 +5,11 @@
 // Prints "listening on http://HOST:PORT" once the socket is bound, then loads the model
 // (readiness answers 503 meanwhile). SIGTERM or SIGINT drains: readiness fails, running
 // requests finish up to --drain-timeout seconds, then exit 0; during the load it exits 0 at once.
+// --step-budget-ms T (default 150; 0 = off): while streams decode, prompt tokens join an engine
+// step only as far as the learned step cost predicts it stays within T ms (the inter-token
+// latency a stream sees); --min-prefill-tokens N is the prompt progress per step when the decodes
+// alone fill T; --long-prefill-threshold N: prompts with more tokens left share a step's room
+// with the prompts behind them.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -73,7 +78,8 @@ sigset_t block_stop_signals() {
 
 int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
-                                 "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name"},
+                                 "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
+                                 "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
@@ -91,12 +97,15 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.engine.enable_prefix_caching = !args->has("--no-prefix-caching");
   o.default_ignore_eos = args->has("--ignore-eos-default");
   struct IntFlag { const char* name; long long fallback, lo, hi; long long* out; };
-  long long port, threads, ctx, blocks, seqs, batch, waiting, timeout, drain;
+  long long port, threads, ctx, blocks, seqs, batch, waiting, timeout, drain, budget_ms, min_prefill, long_prefill;
   for (IntFlag f : {IntFlag{"--port", 8080, 0, 65535, &port}, IntFlag{"--threads", 0, 0, 1024, &threads},
                     IntFlag{"--ctx", 4096, 16, 1 << 20, &ctx}, IntFlag{"--kv-blocks", 0, 0, 1 << 24, &blocks},
                     IntFlag{"--max-num-seqs", 64, 1, 4096, &seqs}, IntFlag{"--max-batch-tokens", 512, 16, 1 << 16, &batch},
                     IntFlag{"--max-waiting", 256, 1, 1 << 20, &waiting}, IntFlag{"--request-timeout", 600, 1, 86400, &timeout},
-                    IntFlag{"--drain-timeout", 30, 0, 3600, &drain}}) {
+                    IntFlag{"--drain-timeout", 30, 0, 3600, &drain},
+                    IntFlag{"--step-budget-ms", static_cast<long long>(kDefaultStepTimeTarget * 1000 + 0.5), 0, 600000, &budget_ms},
+                    IntFlag{"--min-prefill-tokens", 16, 1, 1 << 16, &min_prefill},
+                    IntFlag{"--long-prefill-threshold", 256, 0, 1 << 20, &long_prefill}}) {
     auto v = args->get_int(f.name, f.fallback, f.lo, f.hi);
     if (!v.ok()) return report_error(v.status().message(), 2);
     *f.out = *v;
@@ -108,6 +117,9 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.engine.max_num_seqs = static_cast<int32_t>(seqs);
   o.engine.max_batch_tokens = static_cast<int32_t>(batch);
   o.engine.max_waiting = static_cast<int32_t>(waiting);
+  o.engine.step_time_target_s = static_cast<double>(budget_ms) / 1000.0;
+  o.engine.min_prefill_tokens = static_cast<int32_t>(min_prefill);
+  o.engine.long_prefill_threshold = static_cast<int32_t>(long_prefill);
   o.request_timeout_s = static_cast<int>(timeout);
   o.drain_timeout_s = static_cast<int>(drain);
 

@@ -119,6 +119,8 @@ ApiError parse_generation_flags(const Json& body, const ParseOptions& options, E
   RETURN_IF_API_ERROR(get_bool(body, "skip_special_tokens", &r->skip_special_tokens));
   RETURN_IF_API_ERROR(get_bool(body, "include_stop_str_in_output", &r->include_stop_str_in_output));
   RETURN_IF_API_ERROR(get_bool(body, "use_beam_search", &r->use_beam_search));
+  // vLLM's scheduling priority: lower runs first; any 32-bit integer.
+  RETURN_IF_API_ERROR(get_int32(body, "priority", -kInt32Max - 1, kInt32Max, &r->priority));
   RETURN_IF_API_ERROR(parse_stop(body, r));
   return parse_stop_token_ids(body, options.n_vocab, r);
 }

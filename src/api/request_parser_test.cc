@@ -68,7 +68,7 @@ TEST_F(RequestParser, EveryFieldCarried) {
     "presence_penalty":0.5,"frequency_penalty":-0.5,"repetition_penalty":1.1,"seed":-1,"n":2,"best_of":3,
     "stop":"\n","stop_token_ids":[128009],"ignore_eos":true,"skip_special_tokens":false,"min_tokens":2,
     "include_stop_str_in_output":true,"logit_bias":{"15":-100,"16":2.5},"logprobs":3,"echo":true,"user":"u",
-    "model":"llama-test"})");
+    "model":"llama-test","priority":-7})");
   ASSERT_EQ(p.prompts.size(), 1u);
   const EngineRequest& r = p.prompts[0];
   EXPECT_EQ(r.max_tokens, 7);
@@ -87,6 +87,7 @@ TEST_F(RequestParser, EveryFieldCarried) {
   EXPECT_TRUE(r.ignore_eos);
   EXPECT_FALSE(r.skip_special_tokens);
   EXPECT_EQ(r.min_tokens, 2);
+  EXPECT_EQ(r.priority, -7);
   EXPECT_TRUE(r.include_stop_str_in_output);
   ASSERT_EQ(r.sampling.logit_bias.size(), 2u);
   EXPECT_EQ(r.sampling.logit_bias[0], (std::pair<int32_t, float>(15, -100.0f)));

@@ -14,7 +14,7 @@ constexpr std::string_view kCommonFields[] = {
     "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "n", "best_of",
     "stop", "logprobs", "presence_penalty", "frequency_penalty", "repetition_penalty", "top_k", "min_p", "seed",
     "min_tokens", "ignore_eos", "use_beam_search", "stop_token_ids", "skip_special_tokens",
-    "include_stop_str_in_output", "logit_bias", "user",
+    "include_stop_str_in_output", "logit_bias", "user", "priority",
     // recognised, refused unless empty (check_unsupported_features)
     "allowed_token_ids", "guided_json", "guided_regex", "guided_choice", "guided_grammar", "response_format",
     "tools", "tool_choice"};

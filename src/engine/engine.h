@@ -24,6 +24,17 @@
 
 namespace maas {
 
+// One step as it ran, for metrics.
+struct StepReport {
+  double seconds = 0;            // schedule + forward pass + sampling + outputs
+  double predicted_seconds = 0;  // the cost model's prediction before it ran
+  int32_t n_prefill_tokens = 0;  // prompt (and recomputed) tokens
+  int32_t n_decode_tokens = 0;   // generated tokens (one per decoding sequence)
+  bool budgeted = false;         // the step-time budget bounded its prompt tokens
+};
+
+inline constexpr double kDefaultStepTimeTarget = 0.15;
+
 struct EngineOptions {
   int n_threads = 0;                 // compute threads (0 = all cores)
   int32_t n_ctx = 4096;              // max positions per sequence (<= model's training context)
@@ -33,6 +44,15 @@ struct EngineOptions {
   int32_t max_batch_tokens = 512;    // tokens per step (decode tokens + prefill chunks)
   int32_t max_waiting = 256;         // queued requests beyond which submit() fails
   bool enable_prefix_caching = true;
+  // Step-time budget (scheduler.h): while streams decode, prompt tokens join a step only as far
+  // as the learned step cost model predicts the step stays within this many seconds (0: off,
+  // prompts always at max_batch_tokens). min_prefill_tokens: prompt progress per step when the
+  // decodes alone fill it. long_prefill_threshold: prompts longer than this share the room.
+  double step_time_target_s = kDefaultStepTimeTarget;
+  int32_t min_prefill_tokens = 16;
+  int32_t long_prefill_threshold = 256;
+  // Called on the engine thread after every step that ran (metrics); must be quick.
+  std::function<void(const StepReport&)> on_step;
   // Tests (fault injection): called on the engine thread for every request that gets outputs in
   // a step; an exception thrown here fails that request only (finish "error", Internal).
   std::function<void(const EngineRequest&)> fault_hook;

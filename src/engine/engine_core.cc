@@ -16,6 +16,8 @@ EngineOptions resolve_engine_options(const EngineOptions& o, const LlamaConfig& 
   r.kv_block_size = std::max(1, o.kv_block_size);
   r.max_num_seqs = std::max(1, o.max_num_seqs);
   r.max_batch_tokens = std::max(1, o.max_batch_tokens);
+  r.step_time_target_s = std::max(0.0, o.step_time_target_s);
+  r.min_prefill_tokens = std::max(1, o.min_prefill_tokens);
   if (r.n_kv_blocks <= 0) {
     const int32_t bs = r.kv_block_size;
     const int32_t per_ctx = (r.n_ctx + bs - 1) / bs;
@@ -33,8 +35,9 @@ EngineCore::EngineCore(LlamaModel& model, const Tokenizer& tokenizer, const Engi
       cache_(model.config(), resolved.n_kv_blocks, resolved.kv_block_size),
       blocks_(resolved.n_kv_blocks, resolved.kv_block_size),
       scheduler_(SchedulerOptions{resolved.max_num_seqs, resolved.max_batch_tokens, resolved.n_ctx,
-                                  resolved.enable_prefix_caching},
-                 blocks_),
+                                  resolved.enable_prefix_caching, resolved.step_time_target_s,
+                                  resolved.min_prefill_tokens, resolved.long_prefill_threshold},
+                 blocks_, &cost_model_),
       runner_(model, cache_, pool_) {
   for (int32_t id = 0; id < tokenizer.n_vocab(); ++id) {
     if (tokenizer.is_eog(id)) eog_ids_.push_back(id);
@@ -132,15 +135,23 @@ void EngineCore::end_expired() {
 void EngineCore::step() {
   end_expired();
   if (requests_.empty()) return;
+  const auto start = std::chrono::steady_clock::now();
   SchedulerOutput out = scheduler_.schedule();
   stats_.n_preemptions += static_cast<int64_t>(out.preempted.size());
   for (RequestState* r : out.failed) {
     finish_request(*r, "error", resource_exhausted("the request needs more KV cache blocks than the engine has"));
   }
-  if (!out.empty()) run_step(out);
+  if (out.empty()) return;
+  const double predicted = cost_model_.predict(out.shape);
+  if (!run_step(out)) return;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  cost_model_.observe(out.shape, seconds);
+  if (options_.on_step) {
+    options_.on_step(StepReport{seconds, predicted, out.shape.n_prefill, out.shape.n_decode, out.budgeted});
+  }
 }
 
-void EngineCore::run_step(SchedulerOutput& out) {
+bool EngineCore::run_step(SchedulerOutput& out) {
   try {
     runner_.run(out);
   } catch (const std::exception& e) {
@@ -150,7 +161,7 @@ void EngineCore::run_step(SchedulerOutput& out) {
       if (std::find(batch.begin(), batch.end(), c.request) == batch.end()) batch.push_back(c.request);
     }
     for (RequestState* r : batch) finish_request(*r, "error", internal_error(std::string("forward pass: ") + e.what()));
-    return;
+    return false;
   }
   ++stats_.steps;
   stats_.prompt_tokens_total += scheduler_.commit(out);
@@ -186,6 +197,7 @@ void EngineCore::run_step(SchedulerOutput& out) {
       deliver_progress(*r);
     }
   }
+  return true;
 }
 
 void EngineCore::finish_sequence(Sequence& s, const std::string& reason) {

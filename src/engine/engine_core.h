@@ -26,6 +26,7 @@
 #include "engine/model_runner.h"
 #include "engine/scheduler.h"
 #include "engine/sequence.h"
+#include "engine/step_cost.h"
 #include "model/kv_cache.h"
 #include "tokenizer/tokenizer.h"
 
@@ -67,7 +68,7 @@ class EngineCore {
   struct Touched;
   std::unique_ptr<Sequence> make_sequence(const RequestState& r, int32_t index) const;
   void end_expired();
-  void run_step(SchedulerOutput& out);
+  bool run_step(SchedulerOutput& out);  // false: the forward pass failed
   void process_chunk(SchedulerOutput& out, size_t i);
   void collect_prompt_logprobs(RequestState& r, const ScheduledChunk& c, const float* rows);
   void sample_sequence(RequestState& r, Sequence& s, float* logits);
@@ -97,6 +98,7 @@ class EngineCore {
   ThreadPool pool_;
   KvCache cache_;
   BlockManager blocks_;
+  StepCostModel cost_model_;  // learned from every step; the scheduler plans with it
   Scheduler scheduler_;
   ModelRunner runner_;
   std::vector<int32_t> eog_ids_;

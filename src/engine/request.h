@@ -35,6 +35,7 @@ struct EngineRequest {
   bool stream = false;               // deliver deltas as tokens arrive (else one final output)
   int32_t logprobs = -1;             // -1: none; k >= 0: sampled token's logprob + top k
   bool echo_logprobs = false;        // with echo: logprobs of the prompt tokens too
+  int32_t priority = 0;              // scheduling: lower runs first (vLLM); ties by arrival
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 

@@ -1,4 +1,5 @@
-// scheduler.cc — token budget, chunked prefill, admission, prefix reuse, preemption.
+// scheduler.cc — token and step-time budgets, chunked prefill, priority order, admission, prefix
+// reuse, preemption (see scheduler.h).
 #include "engine/scheduler.h"
 
 #include <algorithm>
@@ -8,11 +9,43 @@
 
 namespace maas {
 
-Scheduler::Scheduler(SchedulerOptions options, BlockManager& blocks) : options_(options), blocks_(blocks) {}
+namespace {
+
+// Scheduling order: lower priority value first, then earlier arrival.
+bool before(const RequestState* a, const RequestState* b) {
+  if (a->request.priority != b->request.priority) return a->request.priority < b->request.priority;
+  return a->arrival < b->arrival;
+}
+
+bool has_prompt_work(const RequestState& r) {
+  for (const auto& s : r.seqs) {
+    if (!s->finished && s->n_uncomputed() > 1) return true;
+  }
+  return false;
+}
+
+StepShape shape_of(const std::vector<ScheduledChunk>& chunks) {
+  StepShape shape;
+  for (const ScheduledChunk& c : chunks) {
+    const Sequence& s = *c.seq;
+    const bool sampled = s.n_computed + c.n_tokens == static_cast<int32_t>(s.tokens.size());
+    shape.add_chunk(s.n_computed, c.n_tokens, sampled, sampled && c.n_tokens == 1 && s.n_computed >= s.n_prompt);
+  }
+  return shape;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(SchedulerOptions options, BlockManager& blocks, const StepCost* cost)
+    : options_(options), blocks_(blocks), cost_(cost) {}
 
 void Scheduler::add(RequestState* request) {
   request->phase = RequestPhase::kWaiting;
-  waiting_.push_back(request);
+  enqueue_waiting(request);
+}
+
+void Scheduler::enqueue_waiting(RequestState* r) {
+  waiting_.insert(std::upper_bound(waiting_.begin(), waiting_.end(), r, before), r);
 }
 
 void Scheduler::remove(RequestState* request) {
@@ -36,50 +69,132 @@ int32_t Scheduler::n_running_seqs() const {
 SchedulerOutput Scheduler::schedule() {
   SchedulerOutput out;
   budget_ = options_.max_batch_tokens;
-  schedule_running(/*decodes=*/true, out);
-  schedule_running(/*decodes=*/false, out);
-  while (!waiting_.empty() && budget_ > 0) {
-    RequestState* r = waiting_.front();
-    if (!fits_alone(*r)) {
-      waiting_.pop_front();
-      out.failed.push_back(r);
-      continue;
-    }
-    int32_t width = r->forked && !r->beam() ? static_cast<int32_t>(r->seqs.size()) : r->width;
-    if (!running_.empty() && n_running_seqs() + width > options_.max_num_seqs) break;
-    if (!admit(r, out)) {
-      if (running_.empty()) {  // the whole cache is free and it still does not fit
-        waiting_.pop_front();
-        out.failed.push_back(r);
-        continue;
-      }
-      break;
-    }
-    waiting_.pop_front();
-    running_.push_back(r);
-    r->phase = RequestPhase::kRunning;
-  }
+  shape_ = StepShape{};
+  prompt_granted_ = false;
+  schedule_decodes(out);
+  // The budget holds while a stream is waiting for its next token; otherwise full chunks.
+  timed_ = options_.step_time_target_s > 0 && cost_ != nullptr && !out.chunks.empty();
+  schedule_prompts(out);
+  out.shape = shape_of(out.chunks);
+  out.budgeted = timed_;
   return out;
 }
 
-void Scheduler::schedule_running(bool decodes, SchedulerOutput& out) {
+void Scheduler::schedule_decodes(SchedulerOutput& out) {
   for (size_t i = 0; i < running_.size(); ++i) {
     RequestState* r = running_[i];
     for (auto& s : r->seqs) {
-      if (s->finished || s->n_uncomputed() == 0 || (s->n_uncomputed() == 1) != decodes) continue;
+      if (s->finished || s->n_uncomputed() != 1) continue;
       if (budget_ == 0) return;
-      if (!schedule_seq(r, s.get(), /*allow_preempt=*/true, out)) break;  // r left the running set
+      if (!schedule_seq(r, s.get(), 1, /*allow_preempt=*/true, out)) break;  // r left the running set
     }
   }
 }
 
-// Gives `seq` a chunk of its uncomputed tokens. With allow_preempt, frees blocks by preempting
-// the newest running requests; returns false when `r` itself was preempted or failed.
-bool Scheduler::schedule_seq(RequestState* r, Sequence* seq, bool allow_preempt, SchedulerOutput& out) {
-  const int32_t n = std::min(seq->n_uncomputed(), budget_);
+// Running requests with prompt work and waiting requests, merged in (priority, arrival) order.
+std::vector<RequestState*> Scheduler::prompt_order() const {
+  std::vector<RequestState*> order;
+  for (RequestState* r : running_) {
+    if (has_prompt_work(*r)) order.push_back(r);
+  }
+  order.insert(order.end(), waiting_.begin(), waiting_.end());
+  std::stable_sort(order.begin(), order.end(), before);
+  return order;
+}
+
+void Scheduler::schedule_prompts(SchedulerOutput& out) {
+  const std::vector<RequestState*> order = prompt_order();
+  bool admitting = true;  // cleared by the first waiting request that cannot be admitted
+  // Whether a prompt after position k could get a chunk in this step too.
+  auto more_behind_of = [&](size_t k) {
+    const int32_t n_seqs = n_running_seqs();
+    for (size_t j = k + 1; j < order.size(); ++j) {
+      if (order[j]->phase == RequestPhase::kRunning) return true;
+      if (admitting && n_seqs + order[j]->width <= options_.max_num_seqs) return true;
+    }
+    return false;
+  };
+  for (size_t k = 0; k < order.size() && budget_ > 0; ++k) {
+    RequestState* r = order[k];
+    const bool more_behind = more_behind_of(k);
+    if (r->phase == RequestPhase::kRunning) {
+      if (std::find(running_.begin(), running_.end(), r) == running_.end()) continue;  // preempted meanwhile
+      for (auto& s : r->seqs) {
+        if (s->finished || s->n_uncomputed() <= 1) continue;
+        const int32_t n = prompt_chunk(*s, more_behind);
+        if (n == 0) return;  // the step is full
+        if (!schedule_seq(r, s.get(), n, /*allow_preempt=*/true, out)) break;  // r was preempted
+      }
+      continue;
+    }
+    if (!admitting || std::find(waiting_.begin(), waiting_.end(), r) == waiting_.end()) continue;
+    if (!fits_alone(*r)) {
+      std::erase(waiting_, r);
+      out.failed.push_back(r);
+      continue;
+    }
+    const int32_t width = r->forked && !r->beam() ? static_cast<int32_t>(r->seqs.size()) : r->width;
+    if (!running_.empty() && n_running_seqs() + width > options_.max_num_seqs) {
+      admitting = false;  // first come, first served: nothing later is admitted either
+      continue;
+    }
+    const Admit a = admit(r, more_behind, out);
+    if (a == Admit::kNoRoom) return;
+    if (a == Admit::kNoBlocks) {
+      if (running_.empty()) {  // the whole cache is free and it still does not fit
+        std::erase(waiting_, r);
+        out.failed.push_back(r);
+        continue;
+      }
+      admitting = false;
+      continue;
+    }
+    std::erase(waiting_, r);
+    running_.push_back(r);
+    r->phase = RequestPhase::kRunning;
+  }
+}
+
+// The prompt chunk for `seq`: what is left, within the step's tokens, half the room for a long
+// prompt with others behind it, and within the step-time budget (at least min_prefill_tokens
+// when no prompt has a chunk in this step yet, so a waiting prompt always advances).
+int32_t Scheduler::prompt_chunk(const Sequence& seq, bool more_behind) const {
+  int32_t n = std::min(seq.n_uncomputed(), budget_);
+  const bool long_one = options_.long_prefill_threshold > 0 && seq.n_uncomputed() > options_.long_prefill_threshold;
+  if (!timed_) {
+    return long_one && more_behind ? std::max(1, std::min(n, budget_ / 2)) : n;
+  }
+  int32_t room = room_for(seq, n);
+  if (room > 0 && long_one && more_behind) room = std::max(1, room / 2);
+  if (room == 0 && !prompt_granted_) room = std::min(n, std::max(1, options_.min_prefill_tokens));
+  return room;
+}
+
+// The largest m <= max_n whose chunk keeps the step's predicted time within the target
+// (bisection: the prediction never falls as a chunk grows).
+int32_t Scheduler::room_for(const Sequence& seq, int32_t max_n) const {
+  auto fits = [&](int32_t m) {
+    StepShape s = shape_;
+    s.add_chunk(seq.n_computed, m, seq.n_computed + m == static_cast<int32_t>(seq.tokens.size()), false);
+    return cost_->predict(s) <= options_.step_time_target_s;
+  };
+  if (max_n <= 0 || !fits(1)) return 0;
+  int32_t lo = 1, hi = max_n;  // fits(lo) holds
+  while (lo < hi) {
+    const int32_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// Gives `seq` a chunk of `n` of its uncomputed tokens. With allow_preempt, frees blocks by
+// preempting running requests (lowest priority, newest first); returns false when `r` itself
+// was preempted or failed.
+bool Scheduler::schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out) {
   while (!reserve(*seq, n, out)) {
     if (!allow_preempt) return false;
-    RequestState* victim = running_.back();
+    RequestState* victim = preemption_victim();
     if (victim == r && running_.size() == 1) {  // alone and still no room: it can never run
       unschedule(r, out);
       for (auto& s : r->seqs) free_sequence(*s);
@@ -91,9 +206,22 @@ bool Scheduler::schedule_seq(RequestState* r, Sequence* seq, bool allow_preempt,
     if (victim == r) return false;
   }
   const bool all_logits = r->request.echo_logprobs && !r->forked && seq->n_computed < seq->n_prompt;
+  const bool sampled = seq->n_computed + n == static_cast<int32_t>(seq->tokens.size());
+  const bool decode = sampled && n == 1 && seq->n_computed >= seq->n_prompt;
+  shape_.add_chunk(seq->n_computed, n, sampled, decode);
+  if (!decode) prompt_granted_ = true;
   out.chunks.push_back(ScheduledChunk{r, seq, n, all_logits});
   budget_ -= n;
   return true;
+}
+
+// The lowest-priority running request, the most recently admitted among equals.
+RequestState* Scheduler::preemption_victim() const {
+  RequestState* victim = running_.back();
+  for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
+    if ((*it)->request.priority > victim->request.priority) victim = *it;
+  }
+  return victim;
 }
 
 // Makes room for positions [n_computed, n_computed + n): new blocks at the end, and a private
@@ -122,6 +250,7 @@ void Scheduler::unschedule(RequestState* r, SchedulerOutput& out) {
     if (c.request == r) budget_ += c.n_tokens;
   }
   std::erase_if(out.chunks, [r](const ScheduledChunk& c) { return c.request == r; });
+  shape_ = shape_of(out.chunks);
   std::erase_if(out.copies, [r](const BlockCopy& c) {
     return std::any_of(r->seqs.begin(), r->seqs.end(), [&](const auto& s) { return s.get() == c.seq; });
   });
@@ -133,27 +262,37 @@ void Scheduler::preempt(RequestState* victim, SchedulerOutput& out) {
   std::erase(running_, victim);
   victim->phase = RequestPhase::kWaiting;
   ++victim->n_preemptions;
-  waiting_.push_front(victim);
+  enqueue_waiting(victim);
   out.preempted.push_back(victim);
 }
 
-bool Scheduler::admit(RequestState* r, SchedulerOutput& out) {
+// Takes the request's cached prefix and schedules its first chunks. kNoBlocks / kNoRoom leave
+// it waiting with no blocks (kNoRoom: the step has no room left for any prompt token).
+Scheduler::Admit Scheduler::admit(RequestState* r, bool more_behind, SchedulerOutput& out) {
   int32_t hits = 0;
+  bool scheduled = false;
   for (auto& s : r->seqs) {
     if (s->finished) continue;
     if (s->block_table.empty() && options_.enable_prefix_caching && !r->request.echo_logprobs) {
       hits += take_cached_prefix(*s);
     }
     if (budget_ == 0) continue;  // the rest is scheduled in later steps
-    if (!schedule_seq(r, s.get(), /*allow_preempt=*/false, out)) {
+    const int32_t n = s->n_uncomputed() == 1 ? 1 : prompt_chunk(*s, more_behind);
+    if (n == 0) {
+      if (scheduled) continue;
+      for (auto& q : r->seqs) free_sequence(*q);
+      return Admit::kNoRoom;
+    }
+    if (!schedule_seq(r, s.get(), n, /*allow_preempt=*/false, out)) {
       unschedule(r, out);
       for (auto& q : r->seqs) free_sequence(*q);
-      return false;
+      return Admit::kNoBlocks;
     }
+    scheduled = true;
   }
   out.n_cache_hit_tokens += hits;
   if (r->n_preemptions == 0) r->n_cached_prompt = hits;
-  return true;
+  return Admit::kAdmitted;
 }
 
 int32_t Scheduler::take_cached_prefix(Sequence& seq) {

@@ -1,16 +1,30 @@
 // scheduler.h — which tokens of which sequences run in the next step (vLLM v1's Scheduler).
 //
 // Each step has a token budget (max_batch_tokens). Running requests go first: every sequence
-// with one uncomputed token (a decode) gets it, then sequences with more (prompts, recomputes)
-// get chunks of what budget is left (chunked prefill). Then waiting requests are admitted in
-// order while the budget, max_num_seqs and the free blocks allow: each first takes the full
-// blocks of its tokens that the prefix cache holds (never the last token, whose logits are
-// needed) and then gets a chunk. When a running sequence needs a block and none is free, the
-// most recently admitted running request is preempted: its blocks are freed, it goes to the
-// front of the waiting queue and recomputes its tokens when admitted again. A request that
-// cannot fit the cache even alone is reported in `failed` instead of being retried forever.
-// Writing into a block that other sequences share (forks) first copies it (copy-on-write): the
-// copy is listed in `copies` for the model runner; the scheduler itself never touches tensors.
+// with one uncomputed token (a decode) gets it. Then prompt work (running requests with more
+// than one uncomputed token: chunked prefills and recomputes, and waiting requests, admitted
+// while max_num_seqs and the free blocks allow) gets chunks of what is left, in the order of
+// (priority, arrival): a lower `priority` value first (vLLM's convention), first come first
+// served among equals. A waiting request first takes the full blocks of its tokens that the
+// prefix cache holds (never the last token, whose logits are needed).
+//
+// Step-time budget: while any sequence is decoding, the prompt tokens added to a step are
+// bounded so that the step's predicted time (a StepCost, learned from the steps that ran) stays
+// within step_time_target_s: each prompt chunk is the largest that still fits. So a decoding
+// stream's inter-token latency stays near the target however many prompts arrive. When nothing
+// is decoding, prompts run at the full token budget. Starvation is impossible: when the decodes
+// alone fill the target, the first pending prompt still gets min_prefill_tokens each step.
+// Fairness: a long prompt (more than long_prefill_threshold tokens left) with other prompts
+// behind it takes at most half of the step's prompt room, so short prompts behind it keep
+// finishing while it runs; among equal priority nothing overtakes an earlier arrival otherwise.
+//
+// When a running sequence needs a block and none is free, the running request with the lowest
+// priority (the most recently admitted among equals) is preempted: its blocks are freed, it goes
+// back to the waiting queue (in key order) and recomputes its tokens when admitted again. A
+// request that cannot fit the cache even alone is reported in `failed` instead of being retried
+// forever. Writing into a block that other sequences share (forks) first copies it
+// (copy-on-write): the copy is listed in `copies` for the model runner; the scheduler itself
+// never touches tensors.
 // Thread safety: engine thread only. RequestState objects are owned by the caller.
 #pragma once
 
@@ -20,6 +34,7 @@
 
 #include "engine/block_manager.h"
 #include "engine/sequence.h"
+#include "engine/step_cost.h"
 
 namespace maas {
 
@@ -28,6 +43,9 @@ struct SchedulerOptions {
   int32_t max_batch_tokens = 512;
   int32_t n_ctx = 4096;
   bool enable_prefix_caching = true;
+  double step_time_target_s = 0;       // 0: no step-time budget (prompts always at full chunks)
+  int32_t min_prefill_tokens = 16;     // prompt tokens per step when the decodes fill the target
+  int32_t long_prefill_threshold = 256;  // a prompt with more left than this is "long"
 };
 
 struct ScheduledChunk {
@@ -49,14 +67,17 @@ struct SchedulerOutput {
   std::vector<RequestState*> preempted;
   std::vector<RequestState*> failed;   // cannot fit the cache: finish with an error
   int32_t n_cache_hit_tokens = 0;      // prompt tokens found in the prefix cache this step
+  StepShape shape;                     // what the chunks compute (for the cost model)
+  bool budgeted = false;               // the step-time budget bounded this step's prompt tokens
   bool empty() const { return chunks.empty(); }
 };
 
 class Scheduler {
  public:
-  Scheduler(SchedulerOptions options, BlockManager& blocks);
+  // `cost` (may be null: no step-time budget) must outlive the scheduler.
+  Scheduler(SchedulerOptions options, BlockManager& blocks, const StepCost* cost = nullptr);
 
-  void add(RequestState* request);      // to the back of the waiting queue
+  void add(RequestState* request);      // into the waiting queue, by (priority, arrival)
   // Frees the request's blocks and forgets it (finished, cancelled or failed).
   void remove(RequestState* request);
   SchedulerOutput schedule();
@@ -72,20 +93,32 @@ class Scheduler {
   int32_t n_running_seqs() const;
 
  private:
-  void schedule_running(bool decodes, SchedulerOutput& out);
-  bool schedule_seq(RequestState* r, Sequence* seq, bool allow_preempt, SchedulerOutput& out);
+  enum class Admit { kAdmitted, kNoBlocks, kNoRoom };
+  void schedule_decodes(SchedulerOutput& out);
+  void schedule_prompts(SchedulerOutput& out);
+  std::vector<RequestState*> prompt_order() const;
+  // Tokens of `seq` to run as a prompt chunk now (0: the step has no room left).
+  int32_t prompt_chunk(const Sequence& seq, bool more_behind) const;
+  int32_t room_for(const Sequence& seq, int32_t max_n) const;
+  bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out);
   bool reserve(Sequence& seq, int32_t n, SchedulerOutput& out);
+  RequestState* preemption_victim() const;
   void preempt(RequestState* victim, SchedulerOutput& out);
-  bool admit(RequestState* r, SchedulerOutput& out);
+  void enqueue_waiting(RequestState* r);
+  Admit admit(RequestState* r, bool more_behind, SchedulerOutput& out);
   int32_t take_cached_prefix(Sequence& seq);
   void unschedule(RequestState* r, SchedulerOutput& out);
   bool fits_alone(const RequestState& r) const;
 
   SchedulerOptions options_;
   BlockManager& blocks_;
-  std::deque<RequestState*> waiting_;
-  std::vector<RequestState*> running_;  // admission order (the back is preempted first)
+  const StepCost* cost_;
+  std::deque<RequestState*> waiting_;   // by (priority, arrival)
+  std::vector<RequestState*> running_;  // admission order
   int32_t budget_ = 0;                  // tokens left in the step being scheduled
+  StepShape shape_;                     // the step being scheduled, so far
+  bool timed_ = false;                  // this step's prompt tokens are bounded by the cost model
+  bool prompt_granted_ = false;         // some prompt chunk is in this step already
 };
 
 }  // namespace maas

@@ -49,6 +49,7 @@ Json sampling_properties() {
       {"seed", integer},
       {"ignore_eos", {{"type", "boolean"}, {"default", false}}},
       {"use_beam_search", {{"type", "boolean"}, {"default", false}}},
+      {"priority", {{"type", "integer"}, {"default", 0}, {"description", "Scheduling priority: lower runs first; ties in arrival order."}}},
       {"stop_token_ids", {{"type", "array"}, {"items", integer}}},
       {"skip_special_tokens", {{"type", "boolean"}, {"default", true}}},
       {"include_stop_str_in_output", {{"type", "boolean"}}},

@@ -1,9 +1,10 @@
 // worker_inference.cc — the completions / chat routes (both route families) and tokenize.
 //
-// One request: parse + validate (src/api) → submit each prompt to the engine → engine outputs
-// arrive on the engine thread and are encoded as SSE chunks (streaming) or accumulated into one
-// body. A client that goes away cancels its engine requests (the HTTP layer's on_close), so its
-// KV blocks are freed within one step, streaming or not.
+// One request: parse + validate (src/api) → submit each prompt to the engine → the engine thread
+// posts each output to the request's strand (output_executor.h) and goes on with its next step;
+// there it is encoded as an SSE chunk (streaming) or accumulated into one body and written. A
+// client that goes away cancels its engine requests (the HTTP layer's on_close), so its KV
+// blocks are freed within one step, streaming or not.
 #include <chrono>
 #include <mutex>
 
@@ -26,11 +27,12 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 }  // namespace
 
-// One inference request in flight. Guarded by mu: outputs come from the engine thread, errors
-// and cancellation from HTTP threads.
+// One inference request in flight. Guarded by mu: outputs come from the request's strand, errors
+// from HTTP threads.
 struct WorkerServer::Inflight {
   std::mutex mu;
   WorkerServer* server = nullptr;
+  std::shared_ptr<OutputExecutor::Strand> strand;  // where on_output runs, in order
   std::shared_ptr<http::Responder> res;
   api::ResponseOptions response;
   bool azure = false;
@@ -122,6 +124,7 @@ void WorkerServer::handle_inference(http::Request&& req, std::shared_ptr<http::R
 
   auto flight = std::make_shared<Inflight>();
   flight->server = this;
+  flight->strand = outputs_->make_strand();
   flight->res = res;
   flight->azure = azure;
   flight->response = parsed->response;
@@ -142,7 +145,10 @@ void WorkerServer::handle_inference(http::Request&& req, std::shared_ptr<http::R
   for (size_t i = 0; i < n_prompts; ++i) {
     EngineRequest er = std::move(parsed->prompts[i]);
     er.deadline = deadline;
-    Status s = engine_->submit(std::move(er), [flight, i](RequestOutput&& out) { flight->on_output(i, std::move(out)); });
+    // The engine thread only moves the output onto the request's strand.
+    Status s = engine_->submit(std::move(er), [flight, i](RequestOutput&& out) {
+      flight->strand->post([flight, i, out = std::move(out)]() mutable { flight->on_output(i, std::move(out)); });
+    });
     if (!s.ok()) {
       for (size_t j = 0; j < i; ++j) engine_->cancel(flight->engine_ids[j]);
       std::lock_guard<std::mutex> lock(flight->mu);

@@ -30,7 +30,16 @@ void WorkerMetrics::count_finish(const std::string& reason) {
   else finish_error_++;
 }
 
-std::string WorkerMetrics::render(const std::string& model, const EngineStats& s, bool ready) const {
+void WorkerMetrics::observe_step(const StepReport& step) {
+  step_seconds_.observe(step.seconds);
+  step_predicted_.observe(step.predicted_seconds);
+  step_tokens_.observe(step.n_prefill_tokens + step.n_decode_tokens);
+  step_prefill_.observe(step.n_prefill_tokens);
+  step_decode_.observe(step.n_decode_tokens);
+  if (step.budgeted) steps_budgeted_++;
+}
+
+std::string WorkerMetrics::render(const std::string& model, const EngineStats& s, bool ready, double step_target_s) const {
   const std::string l = "model_name=\"" + prom::escape_label(model) + "\"";
   std::string out;
   help(out, "vllm:num_requests_running", "gauge", "Requests with sequences in the running batch.");
@@ -64,6 +73,20 @@ std::string WorkerMetrics::render(const std::string& model, const EngineStats& s
   inter_token.render("vllm:inter_token_latency_seconds", l, out);
   help(out, "vllm:e2e_request_latency_seconds", "histogram", "End-to-end request latency.");
   e2e.render("vllm:e2e_request_latency_seconds", l, out);
+  help(out, "vllm:iteration_tokens_total", "histogram", "Tokens per engine step (prompt and decode).");
+  step_tokens_.render("vllm:iteration_tokens_total", l, out);
+  help(out, "maas:step_duration_seconds", "histogram", "Engine step time: schedule, forward pass, sampling, outputs.");
+  step_seconds_.render("maas:step_duration_seconds", l, out);
+  help(out, "maas:step_predicted_duration_seconds", "histogram", "The step cost model's prediction for each step.");
+  step_predicted_.render("maas:step_predicted_duration_seconds", l, out);
+  help(out, "maas:step_prefill_tokens", "histogram", "Prompt (and recomputed) tokens per engine step.");
+  step_prefill_.render("maas:step_prefill_tokens", l, out);
+  help(out, "maas:step_decode_tokens", "histogram", "Generated tokens (decoding sequences) per engine step.");
+  step_decode_.render("maas:step_decode_tokens", l, out);
+  help(out, "maas:steps_budgeted_total", "counter", "Steps whose prompt tokens the step-time budget bounded.");
+  line(out, "maas:steps_budgeted_total", l, double(steps_budgeted_.load()));
+  help(out, "maas:step_time_target_seconds", "gauge", "The step-time budget while streams decode (0: off).");
+  line(out, "maas:step_time_target_seconds", l, step_target_s);
   return out;
 }
 

@@ -65,6 +65,7 @@ WorkerServer::WorkerServer(WorkerOptions options) : options_(std::move(options))
 WorkerServer::~WorkerServer() {
   if (http_) http_->stop();
   engine_.reset();
+  if (outputs_) outputs_->drain();
 }
 
 Status WorkerServer::start_http() { return http_->start(); }
@@ -83,6 +84,8 @@ Status WorkerServer::load() {
                               : model_->config().name;
   }
   options_.engine.n_ctx = std::min(options_.engine.n_ctx, model_->config().n_ctx_train);
+  options_.engine.on_step = [this](const StepReport& step) { metrics_.observe_step(step); };
+  outputs_ = std::make_unique<OutputExecutor>(2);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
   // A request must fit the whole KV cache to ever finish: advertise and enforce the smaller of
   // the context and the cache, so one that cannot fit gets a 400 up front, not a retryable 503.
@@ -106,6 +109,7 @@ void WorkerServer::drain_and_stop() {
   }
   if (inflight_.load() > 0) LOG_WARN("drain deadline passed with %d requests in flight; cancelling", inflight_.load());
   engine_.reset();  // cancels what is left: each gets its final output
+  if (outputs_) outputs_->drain();  // ... encoded and handed to its connection
   http_->stop();
 }
 
@@ -151,7 +155,7 @@ void WorkerServer::handle(http::Request&& req, std::shared_ptr<http::Responder> 
     case kModels: return send_json(res, 200, models_json());
     case kMetrics:
       res->send(200, {{"content-type", "text/plain; version=0.0.4"}},
-                metrics_.render(options_.model_name, engine_->stats(), ready_.load()));
+                metrics_.render(options_.model_name, engine_->stats(), ready_.load(), options_.engine.step_time_target_s));
       return;
     case kTokenize: return handle_tokenize(req, res);
     case kDetokenize: return handle_detokenize(req, res);

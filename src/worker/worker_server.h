@@ -5,8 +5,9 @@
 // server starts first so liveness answers while the model loads (readiness and inference answer
 // 503 until it is ready, and again while draining). Routes: SPEC §2. Every route but the health
 // checks needs one of the configured keys (Authorization: Bearer, or api-key), compared in
-// constant time. Thread safety: handlers run on the HTTP I/O threads; engine outputs arrive on
-// the engine thread; shared state is atomic or guarded as annotated.
+// constant time. Thread safety: handlers run on the HTTP I/O threads; engine outputs are posted
+// by the engine thread to each request's strand of the output executor, where they are encoded;
+// shared state is atomic or guarded as annotated.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "model/llama.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
+#include "worker/output_executor.h"
 #include "worker/worker_metrics.h"
 
 namespace maas {
@@ -69,6 +71,9 @@ class WorkerServer {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatTemplate> template_;
   std::unique_ptr<api::ChatRenderer> renderer_;
+  // Encodes engine outputs off the engine thread; declared before engine_ so that it outlives
+  // the engine (whose shutdown posts every request's final output here).
+  std::unique_ptr<OutputExecutor> outputs_;
   std::unique_ptr<Engine> engine_;
   WorkerMetrics metrics_;
   std::atomic<bool> ready_{false};

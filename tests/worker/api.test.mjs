@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import ModelClient from "@azure-rest/ai-inference";
 import { AzureKeyCredential } from "@azure/core-auth";
-import { startWorker, post, get, sse, metric, KEYS } from "./harness.mjs";
+import { startWorker, post, get, sse, metric, metrics, KEYS } from "./harness.mjs";
 
 let w;
 let openai;
@@ -208,6 +208,22 @@ test("routes: 404, 405, /info, /v1/models, tokenize round trip", async () => {
   const m = await get(w.url, "/metrics");
   assert.match(m.text, /vllm:num_requests_running/);
   assert.match(m.text, /vllm:kv_cache_usage_perc/);
+});
+
+test("issue 14: priority is accepted; /metrics has the step histograms and inter-token latency", async () => {
+  const body = { prompt: "Count with me", max_tokens: 6, ignore_eos: true, stream: true, temperature: 0 };
+  const [hi, lo] = await Promise.all([post(w.url, "/v1/completions", { ...body, priority: -1 }),
+                                      post(w.url, "/v1/completions", { ...body, priority: 5 })]);
+  assert.equal(hi.status, 200);
+  assert.equal(lo.status, 200);
+  assert.equal((await post(w.url, "/v1/completions", { ...body, priority: 1.5 })).status, 400);
+  const m = await metrics(w.url);
+  assert.ok(m["maas:step_duration_seconds_count"] > 0, "step time histogram");
+  assert.ok(m["vllm:iteration_tokens_total_count"] > 0, "tokens per step");
+  assert.ok(m["maas:step_prefill_tokens_sum"] > 0, "prompt tokens per step");
+  assert.ok(m["maas:step_decode_tokens_sum"] > 0, "decode tokens per step");
+  assert.ok(m["vllm:inter_token_latency_seconds_count"] > 0, "inter-token latency");
+  assert.equal(m["maas:step_time_target_seconds"], 0.15);
 });
 
 test("Azure routes: client, extra-parameters, 422 with x-ms-error-code", async () => {
