@@ -14,7 +14,7 @@
 #include "gguf/gguf_names.h"
 #include "model/llama_config.h"
 #include "model/llama_weights.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maas {

@@ -79,9 +79,9 @@ ApiOr<ParsedRequest> parse_chat_request(std::string_view body, const ParseOption
   RETURN_IF_API_ERROR(get_bool(json, "add_generation_prompt", &add_generation_prompt));
   RETURN_IF_API_ERROR(check_text_size(ApiKind::kChat, content_bytes, options));
   auto rendered = renderer.render(messages, add_generation_prompt, options.template_vars);
-  if (!rendered.ok()) return rendered.error();
+  if (!rendered.ok()) return invalid_request(rendered.error().message, rendered.error().param);
   std::vector<PromptInput> prompts(1);
-  prompts[0].ids = std::move(rendered->tokens);
+  prompts[0].ids = std::move(rendered.value().tokens);
   if (prompts[0].ids.empty()) return invalid_request("The rendered prompt is empty.", "messages");
   return assemble_request(ApiKind::kChat, fields, std::move(prompts), options, std::move(ignored));
 }

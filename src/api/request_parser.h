@@ -24,7 +24,7 @@
 
 #include "api/api_error.h"
 #include "api/api_request.h"
-#include "api/chat_render.h"
+#include "chat/chat_render.h"
 
 namespace maas::api {
 

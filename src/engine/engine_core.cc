@@ -146,6 +146,9 @@ void EngineCore::step() {
   if (!run_step(out)) return;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   cost_model_.observe(out.shape, seconds);
+  LOG_DEBUG("step: %d decode + %d prompt tokens, %d rows, %lld keys: %.1f ms (predicted %.1f)%s", out.shape.n_decode,
+            out.shape.n_prefill, out.shape.n_rows, static_cast<long long>(out.shape.n_attend), seconds * 1e3,
+            predicted * 1e3, out.budgeted ? " budgeted" : "");
   if (options_.on_step) {
     options_.on_step(StepReport{seconds, predicted, out.shape.n_prefill, out.shape.n_decode, out.budgeted});
   }

@@ -16,7 +16,7 @@
 #include "model/kv_cache.h"
 #include "model/llama.h"
 #include "sampling/sampler.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maas {

@@ -31,7 +31,8 @@ StepCostModel::StepCostModel(Coefficients prior, double forgetting)
     : prior_(prior), forgetting_(forgetting), theta_(prior) {}
 
 double StepCostModel::predict(const StepShape& s) const {
-  return theta_[0] + theta_[1] * s.n_tokens + theta_[2] * s.n_rows + theta_[3] * (static_cast<double>(s.n_attend) / 1024.0);
+  return theta_[0] + theta_[1] * s.n_tokens + theta_[2] * s.n_rows +
+         theta_[3] * (static_cast<double>(s.n_attend) / 1024.0);
 }
 
 void StepCostModel::observe(const StepShape& shape, double seconds) {

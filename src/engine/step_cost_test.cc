@@ -23,8 +23,8 @@ double machine(const StepShape& s, double speed) {
 
 TEST(StepCost, ShapeCountsTokensRowsAndKeys) {
   StepShape s;
-  s.add_chunk(10, 1, true, true);     // attends to 11 keys
-  s.add_chunk(0, 4, false, false);    // 1 + 2 + 3 + 4
+  s.add_chunk(10, 1, true, true);   // attends to 11 keys
+  s.add_chunk(0, 4, false, false);  // 1 + 2 + 3 + 4
   EXPECT_EQ(s.n_tokens, 5);
   EXPECT_EQ(s.n_rows, 1);
   EXPECT_EQ(s.n_attend, 21);
@@ -35,7 +35,10 @@ TEST(StepCost, ShapeCountsTokensRowsAndKeys) {
 TEST(StepCost, LearnsALinearMachineAndFollowsAChange) {
   StepCostModel m;
   uint32_t x = 12345;
-  auto next = [&] { x = x * 1664525u + 1013904223u; return x >> 8; };
+  auto next = [&] {
+    x = x * 1664525u + 1013904223u;
+    return x >> 8;
+  };
   double speed = 1.0;
   for (int phase = 0; phase < 2; ++phase) {
     for (int i = 0; i < 300; ++i) {

@@ -76,8 +76,8 @@ Status WorkerServer::load() {
   ASSIGN_OR_RETURN(tokenizer_, Tokenizer::from_gguf(model_->file()));
   ASSIGN_OR_RETURN(ChatTemplate tmpl, chat_template_from_gguf(model_->file()));
   template_ = std::make_unique<ChatTemplate>(std::move(tmpl));
-  renderer_ = std::make_unique<api::ChatRenderer>(*tokenizer_, *template_);
-  max_piece_bytes_ = api::max_piece_bytes(*tokenizer_);
+  renderer_ = std::make_unique<ChatRenderer>(*tokenizer_, *template_);
+  max_piece_bytes_ = max_piece_bytes(*tokenizer_);
   if (options_.model_name.empty()) {
     options_.model_name = model_->config().name.empty()
                               ? std::filesystem::path(options_.model_path).stem().string()

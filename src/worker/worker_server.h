@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "api/api_error.h"
-#include "api/chat_render.h"
+#include "chat/chat_render.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "model/llama.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "worker/output_executor.h"
 #include "worker/worker_metrics.h"
@@ -70,7 +70,7 @@ class WorkerServer {
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatTemplate> template_;
-  std::unique_ptr<api::ChatRenderer> renderer_;
+  std::unique_ptr<ChatRenderer> renderer_;
   // Encodes engine outputs off the engine thread; declared before engine_ so that it outlives
   // the engine (whose shutdown posts every request's final output here).
   std::unique_ptr<OutputExecutor> outputs_;

@@ -1,8 +1,8 @@
 // jinja_parser.cc — recursive-descent parser for the chat-template subset (see jinja_parser.h):
 // the statement productions and the entry point; expressions are in jinja_parser_expr.cc.
-#include "tokenizer/jinja_parser.h"
+#include "chat/jinja_parser.h"
 
-#include "tokenizer/jinja_parser_impl.h"
+#include "chat/jinja_parser_impl.h"
 
 namespace maas::jinja {
 

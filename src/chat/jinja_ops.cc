@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tokenizer/jinja_context.h"
+#include "chat/jinja_context.h"
 
 namespace maas::jinja {
 

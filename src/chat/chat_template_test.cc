@@ -1,7 +1,7 @@
 // chat_template_test.cc — the chat-template API: parsing errors with positions, rendering of
 // the built-in Llama templates against known prompts, strftime_now, extra variables, and
 // choosing a template from GGUF metadata.
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 
 #include <gtest/gtest.h>
 

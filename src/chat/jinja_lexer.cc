@@ -1,11 +1,11 @@
 // jinja_lexer.cc — preprocessing and tokenizing (see jinja_lexer.h). The rules mirror
 // @huggingface/jinja 0.5.11's lexer so that whitespace handling matches byte for byte.
-#include "tokenizer/jinja_lexer.h"
+#include "chat/jinja_lexer.h"
 
 #include <cstring>
 
 #include "base/utf8.h"
-#include "tokenizer/jinja_value.h"
+#include "chat/jinja_value.h"
 
 namespace maas::jinja {
 

@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "tokenizer/jinja_ast.h"
+#include "chat/jinja_ast.h"
 
 namespace maas::jinja {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 
 namespace maas {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "api/api_test_util.h"
-#include "api/chat_render.h"
+#include "chat/chat_render.h"
+#include "chat/chat_test_util.h"
 
-namespace maas::api {
+namespace maas {
 namespace {
 
 class ChatRender : public ::testing::Test {
@@ -71,7 +71,6 @@ TEST_F(ChatRender, Llama2TemplateStripsAndAligns) {
   // Roles must alternate: the template's raise_exception is a 400 on "messages".
   auto bad = renderer.render({{"user", "a"}, {"user", "b"}}, true);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().http_status, 400);
   EXPECT_EQ(bad.error().param, "messages");
 }
 
@@ -100,4 +99,4 @@ TEST_F(ChatRender, SpecialIndex) {
 }
 
 }  // namespace
-}  // namespace maas::api
+}  // namespace maas

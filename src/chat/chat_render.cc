@@ -1,13 +1,23 @@
 // chat_render.cc — template rendering with content isolated from special-token parsing.
-#include "api/chat_render.h"
+#include "chat/chat_render.h"
 
 #include <algorithm>
 
-#include "api/utf8_text.h"
+#include "base/utf8.h"
 #include "gguf/gguf_names.h"
 
-namespace maas::api {
+namespace maas {
 namespace {
+
+// At most `max_bytes` of `in` as valid UTF-8, cut on a character boundary with "..." when cut.
+std::string quoted(std::string_view in, size_t max_bytes) {
+  std::string s = utf8_repaired(in);
+  if (s.size() <= max_bytes) return s;
+  size_t cut = max_bytes >= 3 ? max_bytes - 3 : 0;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
+}
 
 // U+E000 <digits> U+E001: private-use code points around the message index.
 constexpr std::string_view kOpen = "\xEE\x80\x80";
@@ -155,12 +165,10 @@ std::vector<int32_t> ChatRenderer::encode_segments(const std::vector<Segment>& s
   return out;
 }
 
-ApiOr<RenderedChat> ChatRenderer::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                                         const std::vector<std::pair<std::string, std::string>>& extra_vars) const {
+ChatRenderResult ChatRenderer::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                      const std::vector<std::pair<std::string, std::string>>& extra_vars) const {
   auto real = template_.render(messages, add_generation_prompt, bos_, eos_, extra_vars);
-  if (!real.ok()) {
-    return invalid_request("The chat template rejected the messages: " + real.status().message(), "messages");
-  }
+  if (!real.ok()) return ChatRefusal{"The chat template rejected the messages: " + real.status().message(), "messages"};
   RenderedChat out;
   out.text = std::move(real).value();
   std::vector<ChatMessage> masked = messages;
@@ -176,9 +184,9 @@ ApiOr<RenderedChat> ChatRenderer::render(const std::vector<ChatMessage>& message
   for (size_t i = 0; i < messages.size(); ++i) {
     std::string_view hit = specials_.find_first(messages[i].content);
     if (!hit.empty()) {
-      return invalid_request("Message content contains the special-token text '" + truncate_utf8(hit, 64) +
-                                 "', which this model's chat template cannot keep literal.",
-                             "messages[" + std::to_string(i) + "].content");
+      return ChatRefusal{"Message content contains the special-token text '" + quoted(hit, 64) +
+                             "', which this model's chat template cannot keep literal.",
+                         "messages[" + std::to_string(i) + "].content"};
     }
   }
   out.tokens = tokenizer_.encode(out.text, /*add_special=*/false, /*parse_special=*/true);
@@ -191,4 +199,4 @@ int32_t max_piece_bytes(const Tokenizer& tokenizer) {
   return static_cast<int32_t>(longest);
 }
 
-}  // namespace maas::api
+}  // namespace maas

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "tokenizer/jinja_context.h"
+#include "chat/jinja_context.h"
 
 namespace maas::jinja {
 

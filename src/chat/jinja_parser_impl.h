@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "tokenizer/jinja_ast.h"
-#include "tokenizer/jinja_lexer.h"
+#include "chat/jinja_ast.h"
+#include "chat/jinja_lexer.h"
 
 namespace maas::jinja::internal {
 
@@ -91,13 +91,11 @@ class Parser {
   StatusOr<NodePtr> parse_macro(uint32_t at);
   StatusOr<NodePtr> parse_sequence(bool primary);
   StatusOr<NodePtr> parse_expression();
-  StatusOr<NodePtr> parse_or();
-  StatusOr<NodePtr> parse_and();
+  // Binary operators by precedence level (the table in jinja_parser_expr.cc; 0 = `or`).
+  StatusOr<NodePtr> parse_binary(size_t level);
+  StatusOr<NodePtr> parse_binary_operand(size_t level);
+  size_t binary_operator(size_t level, std::string* op) const;
   StatusOr<NodePtr> parse_not();
-  StatusOr<NodePtr> parse_comparison();
-  StatusOr<NodePtr> parse_additive();
-  StatusOr<NodePtr> parse_multiplicative();
-  StatusOr<NodePtr> parse_power();
   StatusOr<NodePtr> parse_test();
   StatusOr<NodePtr> parse_filter();
   StatusOr<NodePtr> parse_unary();

@@ -11,7 +11,7 @@
 // special-token text — and "<|eot_id|>" typed by a user stays the literal characters.
 // If the template transforms content in some other way (alignment fails), R is encoded with
 // special tokens parsed only when no content contains special-token text; otherwise the
-// request is refused: 400 param messages[i].content.
+// request is refused (a ChatRefusal the API layer answers with 400 param messages[i].content).
 // No BOS is added: the templates emit bos_token themselves (vLLM's add_special_tokens=false).
 // Thread safety: immutable after create(); render() may run concurrently.
 #pragma once
@@ -22,13 +22,13 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "api/api_error.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
-namespace maas::api {
+namespace maas {
 
 // Special-token strings of a vocabulary (control, user-defined, unknown), longest match.
 class SpecialTokenIndex {
@@ -50,14 +50,36 @@ struct RenderedChat {
   std::vector<int32_t> tokens;  // its ids, content never parsed for special tokens
 };
 
+// Why a conversation cannot be rendered: the client's fault, on request field `param`
+// ("messages" or "messages[i].content"); the message quotes at most 64 bytes of user text.
+struct ChatRefusal {
+  std::string message;
+  std::string param;
+};
+
+// A RenderedChat or a ChatRefusal.
+class ChatRenderResult {
+ public:
+  ChatRenderResult(RenderedChat value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  ChatRenderResult(ChatRefusal refusal) : v_(std::move(refusal)) {}  // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  const RenderedChat& operator*() const { return std::get<0>(v_); }
+  const RenderedChat* operator->() const { return &std::get<0>(v_); }
+  RenderedChat& value() { return std::get<0>(v_); }
+  const ChatRefusal& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<RenderedChat, ChatRefusal> v_;
+};
+
 class ChatRenderer {
  public:
   // Both must outlive the renderer.
   ChatRenderer(const Tokenizer& tokenizer, const ChatTemplate& chat_template);
 
-  // 400 (param "messages") when the template refuses the conversation (raise_exception,
-  // limits); 400 (param messages[i].content) as described above.
-  ApiOr<RenderedChat> render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+  // Refused (param "messages") when the template rejects the conversation (raise_exception,
+  // limits); refused (param messages[i].content) as described above.
+  ChatRenderResult render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                              const std::vector<std::pair<std::string, std::string>>& extra_vars = {}) const;
 
   const Tokenizer& tokenizer() const { return tokenizer_; }
@@ -82,4 +104,4 @@ class ChatRenderer {
 // The longest token piece of the vocabulary, in bytes (for ParseOptions::max_piece_bytes).
 int32_t max_piece_bytes(const Tokenizer& tokenizer);
 
-}  // namespace maas::api
+}  // namespace maas

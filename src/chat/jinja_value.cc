@@ -1,5 +1,5 @@
 // jinja_value.cc — Value construction, truthiness, equality, printing and JSON (see jinja_value.h).
-#include "tokenizer/jinja_value.h"
+#include "chat/jinja_value.h"
 
 #include <algorithm>
 #include <charconv>

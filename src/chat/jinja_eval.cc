@@ -1,13 +1,13 @@
 // jinja_eval.cc — the interpreter: statements, expressions, loops, macros (see jinja_eval.h).
 // Scoping follows @huggingface/jinja: a for loop (and a macro call) opens a frame; `set`
 // writes to the innermost frame; lookups walk outwards, then fall back to the builtin globals.
-#include "tokenizer/jinja_eval.h"
+#include "chat/jinja_eval.h"
 
 #include <charconv>
 #include <cstdint>
 
-#include "tokenizer/jinja_context.h"
-#include "tokenizer/jinja_lexer.h"
+#include "chat/jinja_context.h"
+#include "chat/jinja_lexer.h"
 
 namespace maas::jinja {
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "base/status.h"
-#include "tokenizer/jinja_ast.h"
-#include "tokenizer/jinja_eval.h"
-#include "tokenizer/jinja_value.h"
+#include "chat/jinja_ast.h"
+#include "chat/jinja_eval.h"
+#include "chat/jinja_value.h"
 
 namespace maas::jinja {
 

@@ -1,11 +1,11 @@
 // chat_template.cc — ChatTemplate: parse, render with the standard variables, pick a model's
 // template from its GGUF metadata (see chat_template.h).
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 
 #include "gguf/gguf.h"
 #include "gguf/gguf_names.h"
-#include "tokenizer/jinja_eval.h"
-#include "tokenizer/jinja_parser.h"
+#include "chat/jinja_eval.h"
+#include "chat/jinja_parser.h"
 
 namespace maas {
 

@@ -1,9 +1,11 @@
-// jinja_parser_expr.cc — the expression productions of the parser, lowest precedence first
-// (conditional, or, and, not, comparison, + - ~, * / // %, **, is, |, unary, call/member, primary).
+// jinja_parser_expr.cc — the expression productions of the parser, lowest precedence first:
+// conditional; the binary operators from one precedence table (or, and, [not], comparison,
+// + - ~, * / // %, **); is, |, unary, call/member, primary.
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 
-#include "tokenizer/jinja_parser_impl.h"
+#include "chat/jinja_parser_impl.h"
 
 namespace maas::jinja::internal {
 
@@ -25,10 +27,10 @@ StatusOr<NodePtr> Parser::parse_expression() {
   DepthGuard guard(&depth_);
   RETURN_IF_ERROR(check_depth());
   uint32_t at = here();
-  ASSIGN_OR_RETURN(NodePtr a, parse_or());
+  ASSIGN_OR_RETURN(NodePtr a, parse_binary(0));
   if (!is_ident("if")) return a;
   ++pos_;
-  ASSIGN_OR_RETURN(NodePtr test, parse_or());
+  ASSIGN_OR_RETURN(NodePtr test, parse_binary(0));
   if (is_ident("else")) {
     ++pos_;
     ASSIGN_OR_RETURN(NodePtr b, parse_expression());
@@ -44,36 +46,68 @@ StatusOr<NodePtr> Parser::parse_expression() {
   return n;
 }
 
-StatusOr<NodePtr> Parser::parse_or() {
-  ASSIGN_OR_RETURN(NodePtr left, parse_and());
-  while (is_ident("or")) {
-    uint32_t at = here();
-    ++pos_;
-    ASSIGN_OR_RETURN(NodePtr right, parse_and());
-    NodePtr n = make(NodeKind::kOr, at);
-    n->kids.push_back(std::move(left));
-    n->kids.push_back(std::move(right));
-    left = std::move(n);
+// The binary operators, one row per precedence level, lowest first; all left-associative. A
+// level's operands are the next level's expressions, except that `not` sits between `and` and
+// the comparisons (parse_not) and tests / filters / unary operators below `**` (parse_test).
+namespace {
+
+struct BinaryLevel {
+  NodeKind kind;                   // kOr, kAnd, or kBinary (named by the operator)
+  const char* word;                // a keyword operator, or nullptr
+  std::optional<TokenType> token;  // an operator token class, or none
+};
+
+constexpr BinaryLevel kBinaryLevels[] = {
+    {NodeKind::kOr, "or", std::nullopt},
+    {NodeKind::kAnd, "and", std::nullopt},
+    {NodeKind::kBinary, "in", TokenType::kComparison},  // and "not in"
+    {NodeKind::kBinary, nullptr, TokenType::kAdditive},
+    {NodeKind::kBinary, nullptr, TokenType::kMultiplicative},
+    {NodeKind::kBinary, nullptr, TokenType::kPower},
+};
+constexpr size_t kComparisonLevel = 2;
+constexpr size_t kNotLevel = 2;  // `not x` is an operand of `and`: it binds above the comparisons
+constexpr size_t kNumBinaryLevels = sizeof(kBinaryLevels) / sizeof(kBinaryLevels[0]);
+
+}  // namespace
+
+// The operator of `level` at the cursor: its text in *op and the tokens it spans (0: none).
+size_t Parser::binary_operator(size_t level, std::string* op) const {
+  const BinaryLevel& l = kBinaryLevels[level];
+  if (level == kComparisonLevel && is_ident("not") && is_ident("in", 1)) {
+    *op = "not in";
+    return 2;
   }
-  return left;
+  if ((l.word != nullptr && is_ident(l.word)) || (l.token && is(*l.token))) {
+    *op = peek()->value;
+    return 1;
+  }
+  return 0;
 }
 
-StatusOr<NodePtr> Parser::parse_and() {
-  ASSIGN_OR_RETURN(NodePtr left, parse_not());
-  while (is_ident("and")) {
-    uint32_t at = here();
-    ++pos_;
-    ASSIGN_OR_RETURN(NodePtr right, parse_not());
-    NodePtr n = make(NodeKind::kAnd, at);
-    n->kids.push_back(std::move(left));
-    n->kids.push_back(std::move(right));
-    left = std::move(n);
+StatusOr<NodePtr> Parser::parse_binary_operand(size_t level) {
+  if (level + 1 == kNotLevel) return parse_not();
+  if (level + 1 == kNumBinaryLevels) return parse_test();
+  return parse_binary(level + 1);
+}
+
+StatusOr<NodePtr> Parser::parse_binary(size_t level) {
+  ASSIGN_OR_RETURN(NodePtr left, parse_binary_operand(level));
+  std::string op;
+  while (size_t n_tokens = binary_operator(level, &op)) {
+    NodePtr node = make(kBinaryLevels[level].kind, here());
+    pos_ += n_tokens;
+    if (node->kind == NodeKind::kBinary) node->name = op;
+    ASSIGN_OR_RETURN(NodePtr right, parse_binary_operand(level));
+    node->kids.push_back(std::move(left));
+    node->kids.push_back(std::move(right));
+    left = std::move(node);
   }
   return left;
 }
 
 StatusOr<NodePtr> Parser::parse_not() {
-  if (!is_ident("not")) return parse_comparison();
+  if (!is_ident("not")) return parse_binary(kNotLevel);
   DepthGuard guard(&depth_);
   RETURN_IF_ERROR(check_depth());
   NodePtr n = make(NodeKind::kNot, here());
@@ -81,71 +115,6 @@ StatusOr<NodePtr> Parser::parse_not() {
   ASSIGN_OR_RETURN(NodePtr arg, parse_not());
   n->kids.push_back(std::move(arg));
   return n;
-}
-
-StatusOr<NodePtr> Parser::parse_comparison() {
-  ASSIGN_OR_RETURN(NodePtr left, parse_additive());
-  while (true) {
-    uint32_t at = here();
-    std::string op;
-    if (is_ident("not") && is_ident("in", 1)) {
-      op = "not in";
-      pos_ += 2;
-    } else if (is_ident("in") || is(TokenType::kComparison)) {
-      op = peek()->value;
-      ++pos_;
-    } else {
-      return left;
-    }
-    ASSIGN_OR_RETURN(NodePtr right, parse_additive());
-    NodePtr n = make(NodeKind::kBinary, at);
-    n->name = op;
-    n->kids.push_back(std::move(left));
-    n->kids.push_back(std::move(right));
-    left = std::move(n);
-  }
-}
-
-StatusOr<NodePtr> Parser::parse_additive() {
-  ASSIGN_OR_RETURN(NodePtr left, parse_multiplicative());
-  while (is(TokenType::kAdditive)) {
-    NodePtr n = make(NodeKind::kBinary, here());
-    n->name = peek()->value;
-    ++pos_;
-    ASSIGN_OR_RETURN(NodePtr right, parse_multiplicative());
-    n->kids.push_back(std::move(left));
-    n->kids.push_back(std::move(right));
-    left = std::move(n);
-  }
-  return left;
-}
-
-StatusOr<NodePtr> Parser::parse_multiplicative() {
-  ASSIGN_OR_RETURN(NodePtr left, parse_power());
-  while (is(TokenType::kMultiplicative)) {
-    NodePtr n = make(NodeKind::kBinary, here());
-    n->name = peek()->value;
-    ++pos_;
-    ASSIGN_OR_RETURN(NodePtr right, parse_power());
-    n->kids.push_back(std::move(left));
-    n->kids.push_back(std::move(right));
-    left = std::move(n);
-  }
-  return left;
-}
-
-StatusOr<NodePtr> Parser::parse_power() {
-  ASSIGN_OR_RETURN(NodePtr left, parse_test());
-  while (is(TokenType::kPower)) {
-    NodePtr n = make(NodeKind::kBinary, here());
-    n->name = "**";
-    ++pos_;
-    ASSIGN_OR_RETURN(NodePtr right, parse_test());
-    n->kids.push_back(std::move(left));
-    n->kids.push_back(std::move(right));
-    left = std::move(n);
-  }
-  return left;
 }
 
 StatusOr<NodePtr> Parser::parse_test() {
