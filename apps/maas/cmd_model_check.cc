@@ -42,6 +42,9 @@ int cmd_model_check(const std::vector<std::string>& argv) {
   j["context_length"] = config->n_ctx_train;
   j["vocabulary_size"] = (*tok)->n_vocab();
   j["chat_template"] = f.find(gguf_key::kChatTemplate) != nullptr;
+  // What one token costs in a worker's F32 KV cache: K and V of every layer.
+  const int64_t head_dim = config->n_head > 0 ? config->n_embd / config->n_head : 0;
+  j["kv_bytes_per_token"] = int64_t{2} * config->n_layer * config->n_head_kv * head_dim * 4;
   if (args->get("--output") == "json") {
     std::printf("%s\n", j.dump().c_str());
   } else {

@@ -122,6 +122,19 @@ void render_usage(const OJson& b) {
                  "COST USD"},
                 rows);
   }
+  if (b.contains("instance_hours") && !b["instance_hours"].empty()) {
+    Rows hours;
+    for (const OJson& h : b["instance_hours"]) {
+      char hrs[32], cost[32];
+      std::snprintf(hrs, sizeof(hrs), "%.4f", h.value("hours", 0.0));
+      std::snprintf(cost, sizeof(cost), "%.6f", h.value("cost_usd", 0.0));
+      hours.push_back({cell(h["key"]), cell(h["instance_type"]), hrs, cost});
+    }
+    std::printf("\n");
+    print_table({meter ? "METER" : (b.value("by", "") == "endpoint" ? "ENDPOINT" : "DAY"), "INSTANCE TYPE",
+                 "INSTANCE-HOURS", "COST USD"},
+                hours);
+  }
   if (meter) std::printf("total: %s requests, %s prompt + %s completion tokens, %s USD\n", cell(t["requests"]).c_str(),
                          cell(t["prompt_tokens"]).c_str(), cell(t["completion_tokens"]).c_str(), total);
 }

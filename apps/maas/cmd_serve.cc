@@ -67,14 +67,14 @@ struct ServeFlags {
   std::string data_dir, host, domain, region, default_model;
   uint16_t port = 8080;
   int drain_timeout_s = 30, probe_interval_ms = 1000, rate_window_ms = 60000, worker_threads = 0;
-  bool no_default_model = false, new_admin_token = false;
+  bool no_default_model = false, new_admin_token = false, test_clock = false;
 };
 
 StatusOr<ServeFlags> parse_flags(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args a, Args::parse(argv, {"--data-dir", "--host", "--port", "--domain", "--region", "--default-model",
                                               "--drain-timeout", "--probe-interval-ms", "--rate-window-ms",
                                               "--worker-threads"},
-                                       {"--no-default-model", "--new-admin-token"}));
+                                       {"--no-default-model", "--new-admin-token", "--test-clock"}));
   if (!a.positional().empty()) return invalid_argument("usage: maas serve [--data-dir D] [--host H] [--port P]");
   ServeFlags f;
   f.data_dir = a.get("--data-dir", default_data_dir());
@@ -84,6 +84,7 @@ StatusOr<ServeFlags> parse_flags(const std::vector<std::string>& argv) {
   f.default_model = a.get("--default-model");
   f.no_default_model = a.has("--no-default-model");
   f.new_admin_token = a.has("--new-admin-token");
+  f.test_clock = a.has("--test-clock");
   ASSIGN_OR_RETURN(long long port, a.get_int("--port", 8080, 0, 65535));
   ASSIGN_OR_RETURN(long long drain, a.get_int("--drain-timeout", 30, 0, 3600));
   ASSIGN_OR_RETURN(long long probe, a.get_int("--probe-interval-ms", 1000, 50, 60000));
@@ -154,11 +155,15 @@ int cmd_serve(const std::vector<std::string>& argv) {
   const std::string db_path = data_dir + "/maas.db";
   auto db = open_sqlite({db_path});
   if (!db.ok()) return report_error(db.status().message());
-  auto store = Store::open(std::move(*db), SystemClock::instance());
+  // Time: the system's, or (tests) one that POST /api/debug/clock moves forward.
+  OffsetClock test_clock;
+  const Clock& clock = f.test_clock ? static_cast<const Clock&>(test_clock) : SystemClock::instance();
+  if (f.test_clock) LOG_WARN("--test-clock: the platform's clock can be moved by POST /api/debug/clock");
+  auto store = Store::open(std::move(*db), clock);
   if (!store.ok()) return report_error(store.status().message());
   auto meter_db = open_sqlite({db_path});
   if (!meter_db.ok()) return report_error(meter_db.status().message());
-  auto meter = Meter::open(std::move(*meter_db), SystemClock::instance());
+  auto meter = Meter::open(std::move(*meter_db), clock);
   if (!meter.ok()) return report_error(meter.status().message());
   LOG_INFO("store: %s (journal_mode=wal, synchronous=full)", db_path.c_str());
 
@@ -169,18 +174,20 @@ int cmd_serve(const std::vector<std::string>& argv) {
   so.drain_timeout_s = f.drain_timeout_s;
   Supervisor supervisor(so);
   PlatformOptions po;
+  po.data_dir = data_dir;
   po.region = f.region;
   po.domain = f.domain;
   po.maas_binary = *maas_binary;
   po.rate_window_ms = f.rate_window_ms;
   po.drain_timeout_ms = f.drain_timeout_s * 1000;
-  Platform platform(**store, *master, supervisor, SystemClock::instance(), po);
+  Platform platform(**store, *master, supervisor, clock, po);
   gateway::PassThroughSafety safety;
   gateway::GatewayOptions go;
   go.domain = f.domain;
-  gateway::Gateway gateway(go, [&platform] { return platform.routes(); }, **meter, safety, SystemClock::instance());
+  gateway::Gateway gateway(go, [&platform] { return platform.routes(); }, **meter, safety, clock);
   RbacAuthorizer authorizer(**store);
   ManagementApi management(platform, **store, supervisor, authorizer);
+  if (f.test_clock) management.set_test_clock(&test_clock);
   std::atomic<bool> draining{false};
 
   http::ServerOptions ho;
@@ -260,8 +267,18 @@ int cmd_serve(const std::vector<std::string>& argv) {
   print_endpoint(platform, **store, data_dir, *maas_binary);
   std::fflush(stdout);
 
+  // Housekeeping: instance-hour heartbeats, shared-quota endpoints past their 168 hours.
+  std::atomic<bool> stop_housekeeping{false};
+  std::thread housekeeping([&] {
+    while (!stop_housekeeping.load()) {
+      platform.tick();
+      for (int i = 0; i < 20 && !stop_housekeeping.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  stop_housekeeping.store(true);
+  housekeeping.join();
   LOG_INFO("signal %d: draining", sig);
   draining.store(true);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.drain_timeout_s);

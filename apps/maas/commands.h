@@ -26,6 +26,9 @@ bool is_platform_command(const std::string& command);
 // principal, token, role, role-assignment, audit (cmd_access.cc).
 int cmd_access(const std::string& command, const std::vector<std::string>& args);
 bool is_access_command(const std::string& command);
+// online-endpoint, online-deployment, instance-type, quota (cmd_online.cc).
+int cmd_online(const std::string& command, const std::vector<std::string>& args);
+bool is_online_command(const std::string& command);
 
 class Args;
 // Writes a synthetic Llama model as `maas model generate` does (--out, --preset, --type, ...).

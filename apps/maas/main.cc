@@ -24,6 +24,12 @@ const char* kUsage =
     "        regenerate-keys NAME --key-type primary|secondary | delete NAME\n"
     "  usage show [--by day|endpoint|meter] [--since 24h] [--records]\n"
     "  instance list             worker processes of every deployment\n"
+    "  online-endpoint create NAME [--shared-quota] | update NAME --traffic a=90,b=10 [--mirror-traffic b=20] |\n"
+    "        list | show | get-credentials | regenerate-keys NAME --key-type T | delete NAME\n"
+    "  online-deployment create NAME --endpoint E --model M --instance-type T [--instance-count N]\n"
+    "        [--request-timeout-ms N --max-concurrent-requests N --content-safety on|off --data-collection on|off\n"
+    "        --package-model] | update NAME --endpoint E [...] | list --endpoint E | show | get-logs | delete\n"
+    "  instance-type list;  quota show | set --cores N [--gpus N] [--allow-overcommit true|false]\n"
     "  principal create NAME [--kind user|service_principal] | list | show NAME | delete NAME\n"
     "  token create [NAME] [--principal P] [--expires-in-days N] | list [--principal P] | revoke ID\n"
     "  role create NAME --actions A,B [--not-actions C] | list | show NAME | delete NAME\n"
@@ -66,6 +72,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return maas::cmd_serve(rest);
   if (maas::is_platform_command(cmd)) return maas::cmd_platform(cmd, rest);
   if (maas::is_access_command(cmd)) return maas::cmd_access(cmd, rest);
+  if (maas::is_online_command(cmd)) return maas::cmd_online(cmd, rest);
   std::fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

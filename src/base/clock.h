@@ -47,4 +47,16 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> monotonic_ms_;
 };
 
+// The system's clock moved forward by an offset a test sets (`maas serve --test-clock`): both
+// readings run at the real rate, so windows and timeouts keep working, and can jump ahead.
+class OffsetClock final : public Clock {
+ public:
+  int64_t now_unix_ms() const override { return SystemClock::instance().now_unix_ms() + offset_ms_.load(); }
+  int64_t monotonic_ms() const override { return SystemClock::instance().monotonic_ms() + offset_ms_.load(); }
+  void advance_ms(int64_t ms) { offset_ms_ += ms; }
+
+ private:
+  std::atomic<int64_t> offset_ms_{0};
+};
+
 }  // namespace maas

@@ -1,14 +1,27 @@
 #include "base/thread_pool.h"
 
+#include <algorithm>
+
 #include <immintrin.h>
+#include <sched.h>
 
 namespace maas {
 namespace {
 constexpr int kSpinIterations = 20000;
 }
 
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (n_threads <= 0) n_threads = usable_cpus();
   if (n_threads <= 0) n_threads = 1;
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });

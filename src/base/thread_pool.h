@@ -16,6 +16,10 @@
 
 namespace maas {
 
+// The CPUs this process may run on (its affinity mask, as `maas serve` pins an instance to the
+// cores of its instance type), not the machine's: the default thread count.
+int usable_cpus();
+
 class ThreadPool {
  public:
   // n_threads <= 0 picks the number of online cores.

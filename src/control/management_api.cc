@@ -152,6 +152,47 @@ const std::vector<ManagementRoute>& ManagementApi::routes() {
       {"DELETE", "/role-assignments/{assignment}", "authorization/roleAssignments/delete",
        "Delete a role assignment (checked at its scope)", &MA::delete_assignment, {}, R::kSelfService},
       {"GET", "/audit", "authorization/audit/read", "The audit log of changes", &MA::show_audit},
+      {"GET", "/instance-types", "", "Instance types (resource profiles) and whether this machine has them",
+       &MA::list_instance_types},
+      {"GET", "/workspaces/{workspace}/quota", "quotas/read", "Cores and GPUs: limit, used, free; the region's capacity",
+       &MA::show_quota},
+      {"PATCH", "/workspaces/{workspace}/quota", "quotas/write", "Set the workspace's limits (administrator)",
+       &MA::set_quota},
+      {"GET", "/workspaces/{workspace}/online-endpoints", "workspaces/onlineEndpoints/read", "List online endpoints",
+       &MA::list_online_endpoints},
+      {"POST", "/workspaces/{workspace}/online-endpoints", "workspaces/onlineEndpoints/write",
+       "Create an online endpoint", &MA::create_online_endpoint},
+      {"GET", "/workspaces/{workspace}/online-endpoints/{name}", "workspaces/onlineEndpoints/read",
+       "Show an online endpoint", &MA::show_online_endpoint},
+      {"PATCH", "/workspaces/{workspace}/online-endpoints/{name}", "workspaces/onlineEndpoints/write",
+       "Set traffic and mirror traffic", &MA::update_online_endpoint},
+      {"DELETE", "/workspaces/{workspace}/online-endpoints/{name}", "workspaces/onlineEndpoints/delete",
+       "Delete an online endpoint and its deployments", &MA::delete_online_endpoint},
+      {"POST", "/workspaces/{workspace}/online-endpoints/{name}/list-keys",
+       "workspaces/onlineEndpoints/listKeys/action", "Get an online endpoint's keys", &MA::online_list_keys, {},
+       R::kNoChange},
+      {"POST", "/workspaces/{workspace}/online-endpoints/{name}/regenerate-keys",
+       "workspaces/onlineEndpoints/regenerateKeys/action", "Regenerate one key", &MA::online_regenerate_keys},
+      {"GET", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments",
+       "workspaces/onlineEndpoints/deployments/read", "List an endpoint's deployments", &MA::list_deployments},
+      {"POST", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments",
+       "workspaces/onlineEndpoints/deployments/write", "Create a deployment (quota checked)", &MA::create_deployment},
+      {"GET", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments/{name}",
+       "workspaces/onlineEndpoints/deployments/read", "Show a deployment and its instances", &MA::show_deployment},
+      {"PATCH", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments/{name}",
+       "workspaces/onlineEndpoints/deployments/write", "Scale or update a deployment (rolling)",
+       &MA::update_deployment},
+      {"DELETE", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments/{name}",
+       "workspaces/onlineEndpoints/deployments/delete", "Delete a deployment (its traffic must be 0)",
+       &MA::delete_deployment},
+      {"GET", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments/{name}/logs",
+       "workspaces/onlineEndpoints/deployments/logs/read", "The last lines of one instance's log",
+       &MA::deployment_logs},
+      {"GET", "/workspaces/{workspace}/online-endpoints/{endpoint}/deployments/{name}/metrics",
+       "workspaces/onlineEndpoints/deployments/metrics/read", "One instance's Prometheus metrics (as JSON text)",
+       &MA::deployment_metrics},
+      {"POST", "/debug/clock", "platform/debug/action", "Move the test clock (maas serve --test-clock only)",
+       &MA::advance_clock},
   };
   return kRoutes;
 }
@@ -261,9 +302,14 @@ ManagementReply ManagementApi::dispatch(const http::Request& request) {
   const ManagementRoute& route = routes()[static_cast<size_t>(c.match.route)];
   c.scope = "/";
   if (!c.param("workspace").empty()) {
+    const std::string pattern = route.pattern;
     c.scope = "/workspaces/" + c.param("workspace");
-    if (request.path.find("/serverless-endpoints/") != std::string::npos && !c.param("name").empty()) {
+    if (pattern.find("/serverless-endpoints/{name}") != std::string::npos) {
       c.scope += "/serverlessEndpoints/" + c.param("name");
+    } else if (pattern.find("/online-endpoints/{name}") != std::string::npos) {
+      c.scope += "/onlineEndpoints/" + c.param("name");
+    } else if (pattern.find("/online-endpoints/{endpoint}") != std::string::npos) {
+      c.scope += "/onlineEndpoints/" + c.param("endpoint");
     }
   }
   ManagementReply reply = authorize_and_run(c, route);

@@ -27,10 +27,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "control/authorizer.h"
 #include "control/platform.h"
 #include "control/store.h"
 #include "control/supervisor.h"
+#include "http/client.h"
 #include "http/http.h"
 #include "http/router.h"
 
@@ -75,6 +77,8 @@ class ManagementApi {
  public:
   ManagementApi(Platform& platform, Store& store, Supervisor& supervisor, const Authorizer& authorizer,
                 int n_threads = 2);
+  // Tests only (`maas serve --test-clock`): POST /api/debug/clock {"advance_ms"} moves this clock.
+  void set_test_clock(OffsetClock* clock) { test_clock_ = clock; }
   ~ManagementApi();  // finishes queued calls, joins
 
   // Requests whose path starts with /api/.
@@ -125,6 +129,25 @@ class ManagementApi {
   StatusOr<ManagementReply> create_assignment(const ManagementContext& c);
   StatusOr<ManagementReply> delete_assignment(const ManagementContext& c);
   StatusOr<ManagementReply> show_audit(const ManagementContext& c);
+  // Managed compute (management_routes_online.cc).
+  StatusOr<ManagementReply> list_instance_types(const ManagementContext& c);
+  StatusOr<ManagementReply> show_quota(const ManagementContext& c);
+  StatusOr<ManagementReply> set_quota(const ManagementContext& c);
+  StatusOr<ManagementReply> list_online_endpoints(const ManagementContext& c);
+  StatusOr<ManagementReply> create_online_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> show_online_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> update_online_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_online_endpoint(const ManagementContext& c);
+  StatusOr<ManagementReply> online_list_keys(const ManagementContext& c);
+  StatusOr<ManagementReply> online_regenerate_keys(const ManagementContext& c);
+  StatusOr<ManagementReply> list_deployments(const ManagementContext& c);
+  StatusOr<ManagementReply> create_deployment(const ManagementContext& c);
+  StatusOr<ManagementReply> show_deployment(const ManagementContext& c);
+  StatusOr<ManagementReply> update_deployment(const ManagementContext& c);
+  StatusOr<ManagementReply> delete_deployment(const ManagementContext& c);
+  StatusOr<ManagementReply> deployment_logs(const ManagementContext& c);
+  StatusOr<ManagementReply> deployment_metrics(const ManagementContext& c);
+  StatusOr<ManagementReply> advance_clock(const ManagementContext& c);
 
  private:
   void run(http::Request request, std::shared_ptr<http::Responder> responder);
@@ -134,6 +157,8 @@ class ManagementApi {
   // The action check of self-service routes: a principal's own tokens need no role.
   Status check_self_or(const ManagementContext& c, const Principal& target, const char* action);
   OJson endpoint_json(const ServerlessEndpoint& e);
+  OJson online_endpoint_json(const OnlineEndpoint& e);
+  OJson deployment_json(const OnlineEndpoint& e, const OnlineDeployment& d);
   StatusOr<Workspace> workspace_of(const ManagementContext& c);
   StatusOr<UsageQuery> usage_query(const ManagementContext& c);
 
@@ -141,6 +166,8 @@ class ManagementApi {
   Store& store_;
   Supervisor& supervisor_;
   const Authorizer& authorizer_;
+  OffsetClock* test_clock_ = nullptr;
+  http::HttpClient client_;  // reads instances' /metrics
   http::Router router_;
   std::mutex mu_;
   std::condition_variable cv_;

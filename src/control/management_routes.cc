@@ -252,10 +252,20 @@ StatusOr<ManagementReply> ManagementApi::usage_report(const ManagementContext& c
       completion += r.completion_tokens;
     }
   }
+  // Managed compute: instance-hours, a meter per instance type (cost at the type's hourly price).
+  ASSIGN_OR_RETURN(auto hours, store_.instance_hours_report(q, by));
+  OJson hour_rows = OJson::array();
+  for (const Store::InstanceHoursRow& h : hours) {
+    hour_rows.push_back(OJson{{"key", by == "meter" ? "instance_hours/" + h.instance_type : h.key},
+                              {"instance_type", h.instance_type}, {"hours", static_cast<double>(h.instance_ms) / 3600000.0},
+                              {"cost_nano_usd", h.cost_nano_usd}, {"cost_usd", static_cast<double>(h.cost_nano_usd) / 1e9}});
+    cost += h.cost_nano_usd;
+  }
   OJson totals{{"requests", requests}, {"prompt_tokens", prompt}, {"completion_tokens", completion},
                {"cost_nano_usd", cost}, {"cost_usd", static_cast<double>(cost) / 1e9}};
   return reply(OJson{{"workspace", c.param("workspace")}, {"by", by}, {"since", iso_time(q.since_ms)}, {"currency", "USD"},
-                     {"data", std::move(items)}, {"totals", std::move(totals)}});
+                     {"data", std::move(items)}, {"instance_hours", std::move(hour_rows)},
+                     {"totals", std::move(totals)}});
 }
 
 StatusOr<ManagementReply> ManagementApi::usage_records(const ManagementContext& c) {

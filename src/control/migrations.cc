@@ -181,6 +181,72 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_time ON audit_log (time);
 )SQL"},
+      {3, "managed compute: online endpoints, deployments, quotas, instance-hours", R"SQL(
+CREATE TABLE online_endpoints (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  region TEXT NOT NULL,
+  auth_mode TEXT NOT NULL,
+  traffic TEXT NOT NULL,
+  mirror_traffic TEXT NOT NULL,
+  state TEXT NOT NULL,
+  failure_reason TEXT,
+  primary_hash TEXT NOT NULL,
+  primary_prefix TEXT NOT NULL,
+  primary_nonce TEXT NOT NULL,
+  secondary_hash TEXT NOT NULL,
+  secondary_prefix TEXT NOT NULL,
+  secondary_nonce TEXT NOT NULL,
+  shared_quota INTEGER NOT NULL,
+  expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE UNIQUE INDEX online_endpoints_region_name ON online_endpoints (region, name) WHERE deleted_at IS NULL;
+CREATE TABLE online_deployments (
+  id TEXT PRIMARY KEY,
+  endpoint_id TEXT NOT NULL REFERENCES online_endpoints(id),
+  name TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_path TEXT NOT NULL,
+  model_sha256 TEXT NOT NULL,
+  instance_type TEXT NOT NULL,
+  instance_count INTEGER NOT NULL,
+  request_timeout_ms INTEGER NOT NULL,
+  max_concurrent_requests INTEGER NOT NULL,
+  content_safety INTEGER NOT NULL,
+  data_collection INTEGER NOT NULL,
+  package_model INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  failure_reason TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE UNIQUE INDEX online_deployments_endpoint_name ON online_deployments (endpoint_id, name) WHERE deleted_at IS NULL;
+CREATE TABLE quotas (
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  resource TEXT NOT NULL,
+  limit_value INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, resource)
+);
+CREATE TABLE instance_hours (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  endpoint_name TEXT NOT NULL,
+  deployment_name TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  instance_type TEXT NOT NULL,
+  instance_index INTEGER NOT NULL,
+  price_per_hour_micro INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  stopped_at INTEGER
+);
+CREATE INDEX instance_hours_workspace ON instance_hours (workspace_id, started_at);
+)SQL"},
   };
   return kMigrations;
 }

@@ -37,6 +37,7 @@ std::shared_ptr<const RoutingTable> Platform::routes() const {
 
 Status Platform::start() {
   std::vector<std::string> unfinished;
+  std::vector<OnlineEndpoint> unfinished_online;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ASSIGN_OR_RETURN(auto endpoints, store_.list_endpoints(""));
@@ -50,8 +51,26 @@ Status Platform::start() {
       Status s = ensure_pool(*model);
       if (!s.ok()) LOG_WARN("endpoint %s: %s", e.name.c_str(), s.message().c_str());
     }
+    // Managed compute: instance-hours of the previous run end at its last heartbeat; every
+    // deployment that was not Failed starts again (new instance-hours from now).
+    ASSIGN_OR_RETURN(int64_t closed, store_.close_stale_instance_hours());
+    if (closed > 0) LOG_INFO("instance-hours: %lld rows left open by the previous run closed", static_cast<long long>(closed));
+    ASSIGN_OR_RETURN(auto online, store_.list_online_endpoints(""));
+    for (const OnlineEndpoint& e : online) {
+      if (e.state == "Deleting") {
+        unfinished_online.push_back(e);
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto deployments, store_.list_deployments(e.id));
+      for (const OnlineDeployment& d : deployments) {
+        if (d.state == "Failed") continue;
+        Status s = start_online_pool(e, d, true);
+        if (!s.ok()) (void)store_.set_deployment_state(d.id, "Failed", s.message());
+      }
+    }
     RETURN_IF_ERROR(rebuild_routes());
   }
+  for (const OnlineEndpoint& e : unfinished_online) RETURN_IF_ERROR(delete_online_endpoint_locked(e));
   for (const std::string& id : unfinished) {  // a deletion interrupted by a restart: nothing is in flight now
     auto e = store_.endpoint_by_id(id);
     if (!e.ok()) continue;
@@ -111,10 +130,20 @@ Status Platform::rebuild_routes() {
     route->inflight = counter;
     auto pool = pools_.find(route->deployment);
     route->pool = pool == pools_.end() ? nullptr : pool->second;
+    DeploymentRoute dep;
+    dep.deployment = route->deployment;
+    dep.model_name = e.model_name;
+    dep.served_name = e.model_name;
+    dep.pool = route->pool;
+    dep.traffic = 100;
+    dep.state = e.state;
+    dep.failure = e.failure_reason;
+    route->deployments.push_back(std::move(dep));
     table->key_owner[e.primary.hash] = e.workspace_id;
     table->key_owner[e.secondary.hash] = e.workspace_id;
     table->by_name[e.name] = std::move(route);
   }
+  add_online_routes(*table);
   std::lock_guard<std::mutex> lock(routes_mu_);
   routes_ = std::move(table);
   return Status::Ok();
@@ -147,6 +176,7 @@ void Platform::release_pool_if_unused(const std::string& model_name) {
 
 void Platform::on_pool_change(const std::string& deployment, const PoolStatus& status) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (deployment.rfind("online/", 0) == 0) return on_online_pool_change(deployment, status);
   auto endpoints = store_.list_endpoints("");
   if (!endpoints.ok()) return;
   bool changed = false;
@@ -206,6 +236,12 @@ StatusOr<Workspace> Platform::workspace(const std::string& name) { return store_
 // ---- models ------------------------------------------------------------------------------
 
 StatusOr<ModelFileInfo> Platform::inspect_model_file(const std::string& path) {
+  ASSIGN_OR_RETURN(ModelFileInfo info, check_model_file(path));
+  ASSIGN_OR_RETURN(info.sha256, sha256_file_hex(path));
+  return info;
+}
+
+StatusOr<ModelFileInfo> Platform::check_model_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return invalid_argument("no such model file: " + path);
   ASSIGN_OR_RETURN(CommandResult r, run_command(options_.maas_binary,
@@ -229,7 +265,7 @@ StatusOr<ModelFileInfo> Platform::inspect_model_file(const std::string& path) {
   info.parameters = j.value("parameters", int64_t{0});
   info.context_length = j.value("context_length", 0);
   info.chat = j.value("chat_template", false);
-  ASSIGN_OR_RETURN(info.sha256, sha256_file_hex(path));
+  info.kv_bytes_per_token = j.value("kv_bytes_per_token", int64_t{0});
   return info;
 }
 

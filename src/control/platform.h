@@ -32,6 +32,7 @@
 namespace maas {
 
 struct PlatformOptions {
+  std::string data_dir;              // packaged models, collected data (the data directory)
   std::string region = "local";
   std::string domain;                // host routing "<endpoint>.<region>.<domain>"; "" = path only
   std::string public_url;            // "http://127.0.0.1:8000" (set once the server listens)
@@ -50,7 +51,22 @@ struct ModelFileInfo {
   std::string path, sha256, name;
   int64_t bytes = 0, parameters = 0;
   int32_t context_length = 0;
+  int64_t kv_bytes_per_token = 0;  // F32 K and V of every layer
   bool chat = false;  // the file carries a chat template
+};
+
+struct OnlineDeploymentSpec {
+  std::string name, model, instance_type;
+  std::optional<int> instance_count, request_timeout_ms, max_concurrent_requests;
+  std::optional<bool> content_safety, data_collection, package_model;
+};
+
+struct QuotaReport {
+  std::vector<Quota> quotas;   // cores, gpus: limit and used by the workspace
+  int capacity_cores = 0, allocated_cores = 0;  // the machine, and every deployment on it
+  int64_t capacity_memory_mib = 0, allocated_memory_mib = 0;
+  int capacity_gpus = 0;
+  bool allow_overcommit = false;
 };
 
 class Platform {
@@ -73,6 +89,8 @@ class Platform {
   // Checks a GGUF file with the loader (in a child process: a hostile file cannot harm the
   // platform) and returns what it found; kInvalidArgument with the loader's message otherwise.
   StatusOr<ModelFileInfo> inspect_model_file(const std::string& path);
+  // The same checks without the file's SHA-256 (cheap: the weights are not read).
+  StatusOr<ModelFileInfo> check_model_file(const std::string& path);
   // Attaches weights to a catalog entry, or adds a custom model when `name` is new (then
   // `task`, prices come from the arguments).
   StatusOr<Model> register_model(const std::string& name, const std::string& path, bool allow_new,
@@ -94,6 +112,30 @@ class Platform {
   StatusOr<ServerlessEndpoint> regenerate_key(const std::string& workspace, const std::string& name, KeySlot slot);
   Status delete_endpoint(const std::string& workspace, const std::string& name);
   std::string endpoint_url(const ServerlessEndpoint& endpoint) const;
+  std::string endpoint_url(const std::string& name) const;
+
+  // --- managed compute (platform_online.cc)
+  StatusOr<OnlineEndpoint> create_online_endpoint(const std::string& workspace, const std::string& name,
+                                                  const std::string& auth_mode, bool shared_quota);
+  StatusOr<OnlineEndpoint> update_online_traffic(const std::string& workspace, const std::string& name,
+                                                 std::optional<TrafficMap> traffic, std::optional<TrafficMap> mirror);
+  StatusOr<EndpointKeys> online_endpoint_keys(const std::string& workspace, const std::string& name);
+  StatusOr<OnlineEndpoint> regenerate_online_key(const std::string& workspace, const std::string& name, KeySlot slot);
+  Status delete_online_endpoint(const std::string& workspace, const std::string& name);
+  StatusOr<OnlineDeployment> create_deployment(const std::string& workspace, const std::string& endpoint,
+                                               const OnlineDeploymentSpec& spec);
+  StatusOr<OnlineDeployment> update_deployment(const std::string& workspace, const std::string& endpoint,
+                                               const OnlineDeploymentSpec& spec);
+  Status delete_deployment(const std::string& workspace, const std::string& endpoint, const std::string& name);
+  // The last `lines` lines of one instance's log.
+  StatusOr<std::string> deployment_logs(const std::string& workspace, const std::string& endpoint,
+                                        const std::string& name, int instance, int lines);
+  std::vector<InstanceInfo> deployment_instances(const std::string& endpoint, const std::string& name) const;
+  StatusOr<QuotaReport> quota(const std::string& workspace);
+  Status set_quota(const std::string& workspace, std::optional<int64_t> cores, std::optional<int64_t> gpus,
+                   std::optional<bool> allow_overcommit);
+  // Housekeeping, every few seconds: instance-hour heartbeats, shared-quota expiry.
+  void tick();
   std::string endpoint_host(const ServerlessEndpoint& endpoint) const;  // "" without a domain
   int inflight(const std::string& endpoint_id) const;
   // The endpoint's rate-limit state as the x-ratelimit-* headers would show it now.
@@ -101,6 +143,12 @@ class Platform {
 
  private:
   void on_pool_change(const std::string& deployment, const PoolStatus& status);
+  void on_online_pool_change(const std::string& deployment, const PoolStatus& status);  // mu_ held
+  Status start_online_pool(const OnlineEndpoint& e, const OnlineDeployment& d, bool open_hours);  // mu_ held
+  Status check_capacity(const OnlineEndpoint& e, const OnlineDeployment& d, int old_cores, int64_t old_memory);  // mu_ held
+  StatusOr<InstanceSpec> instance_spec(const OnlineDeployment& d);  // mu_ held
+  void add_online_routes(RoutingTable& table);  // mu_ held
+  Status delete_online_endpoint_locked(const OnlineEndpoint& e);
   Status ensure_pool(const Model& model);  // mu_ held
   void release_pool_if_unused(const std::string& model_name);  // mu_ held
   Status rebuild_routes();  // mu_ held
@@ -116,6 +164,8 @@ class Platform {
   std::unordered_map<std::string, std::shared_ptr<std::atomic<int>>> inflight_;  // by endpoint id; mu_
   std::unordered_map<std::string, std::shared_ptr<InstancePool>> pools_;         // by deployment; mu_
   std::unordered_map<std::string, std::string> deleting_;                        // endpoint id -> name; mu_
+  std::unordered_map<std::string, std::shared_ptr<DataCollector>> collectors_;   // by deployment id; mu_
+  int64_t last_heartbeat_ms_ = 0;                                                // mu_
   mutable std::mutex routes_mu_;
   std::shared_ptr<const RoutingTable> routes_;  // guarded by routes_mu_
 };

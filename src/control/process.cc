@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -28,7 +29,11 @@ StatusOr<std::string> self_executable() {
 }
 
 StatusOr<SpawnedProcess> spawn_process(const std::string& binary, const std::vector<std::string>& argv,
-                                       const std::vector<std::pair<std::string, std::string>>& env) {
+                                       const std::vector<std::pair<std::string, std::string>>& env,
+                                       const std::vector<int>& cpus) {
+  cpu_set_t affinity;
+  CPU_ZERO(&affinity);
+  for (int c : cpus) CPU_SET(c, &affinity);
   // Everything the child needs, built before fork.
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -57,6 +62,7 @@ StatusOr<SpawnedProcess> spawn_process(const std::string& binary, const std::vec
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    if (!cpus.empty() && ::sched_setaffinity(0, sizeof(affinity), &affinity) != 0) ::_exit(126);
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
     const int devnull = ::open("/dev/null", O_RDONLY);

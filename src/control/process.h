@@ -21,9 +21,11 @@ struct SpawnedProcess {
   int output_fd = -1;  // read end of the stdout+stderr pipe (O_CLOEXEC); the caller closes it
 };
 
-// env: variables set (or replaced) on top of this process's environment.
+// env: variables set (or replaced) on top of this process's environment. cpus: when not empty,
+// the child is pinned to these CPUs (sched_setaffinity) before exec.
 StatusOr<SpawnedProcess> spawn_process(const std::string& binary, const std::vector<std::string>& argv,
-                                       const std::vector<std::pair<std::string, std::string>>& env);
+                                       const std::vector<std::pair<std::string, std::string>>& env,
+                                       const std::vector<int>& cpus = {});
 
 // The path of this process's own executable (/proc/self/exe resolved).
 StatusOr<std::string> self_executable();

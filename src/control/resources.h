@@ -110,6 +110,52 @@ struct ServerlessEndpoint {
   int64_t created_at = 0, updated_at = 0;
 };
 
+// A resource profile an instance runs with (SPEC §1 managed compute).
+struct InstanceType {
+  std::string name;              // "cpu-2c-8g"
+  int cores = 0;
+  int64_t memory_mib = 0;
+  int gpus = 0;
+  std::string gpu_model;         // "" for CPU types
+  int64_t price_per_hour_micro = 0;  // micro-USD per instance-hour
+};
+
+// Traffic or mirror percentages by deployment name.
+using TrafficMap = std::vector<std::pair<std::string, int>>;
+
+struct OnlineEndpoint {
+  std::string id, workspace_id, name, region;
+  std::string auth_mode = "key";
+  TrafficMap traffic, mirror_traffic;
+  std::string state;             // "Creating" | "Succeeded" | "Failed" | "Deleting"
+  std::string failure_reason;
+  EndpointKey primary, secondary;
+  bool shared_quota = false;     // outside the workspace quota; deleted at expires_at (168 h)
+  int64_t expires_at = 0;
+  int64_t created_at = 0, updated_at = 0;
+};
+
+struct OnlineDeployment {
+  std::string id, endpoint_id, name, model_name;
+  std::string model_path;        // the file served (the packaged copy with package_model)
+  std::string model_sha256;
+  std::string instance_type;
+  int instance_count = 1;
+  int request_timeout_ms = 90000;
+  int max_concurrent_requests = 8;   // per instance; beyond: 429
+  bool content_safety = true;
+  bool data_collection = false;
+  bool package_model = false;
+  std::string state;             // "Creating" | "Updating" | "Succeeded" | "Failed"
+  std::string failure_reason;
+  int64_t created_at = 0, updated_at = 0;
+};
+
+struct Quota {
+  std::string resource;          // "cores" | "gpus"
+  int64_t limit = 0, used = 0;
+};
+
 struct UsageRecord {
   std::string id;          // unique per request (the gateway's), the idempotency key of the write
   std::string request_id;  // the client's x-request-id (or the generated one)

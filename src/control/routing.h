@@ -14,13 +14,32 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
+#include "control/data_collection.h"
 #include "control/rate_limiter.h"
 #include "control/supervisor.h"
 
 namespace maas {
 
+// One deployment behind an endpoint: a serverless endpoint has one (the model's shared pool,
+// all traffic); an online endpoint has those its traffic and mirror maps name.
+struct DeploymentRoute {
+  std::string name;            // the online deployment's name ("" for serverless)
+  std::string deployment;      // the supervisor's deployment ("serverless/<model>", "online/<ep>/<name>")
+  std::string model_name, served_name;
+  std::shared_ptr<InstancePool> pool;
+  int traffic = 0, mirror = 0;       // percent of the endpoint's requests
+  int max_concurrent = 0;            // per instance; beyond: 429 (0 = unlimited)
+  int request_timeout_ms = 0;        // 0: the gateway's default
+  bool content_safety = true;
+  std::shared_ptr<DataCollector> collector;  // set when inference data collection is on
+  std::string state, failure;
+};
+
 struct EndpointRoute {
+  bool online = false;         // a managed-compute endpoint (no token limits, no offering)
+  std::vector<DeploymentRoute> deployments;
   std::string id, name, workspace_id, region;
   std::string model_name, served_name, offering_id, deployment;
   std::string primary_hash, secondary_hash;  // sha256 hex of the keys
@@ -45,5 +64,8 @@ struct RoutingTable {
 };
 
 inline std::string serverless_deployment(const std::string& model_name) { return "serverless/" + model_name; }
+inline std::string online_deployment(const std::string& endpoint, const std::string& name) {
+  return "online/" + endpoint + "/" + name;
+}
 
 }  // namespace maas

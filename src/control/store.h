@@ -123,6 +123,41 @@ class Store {
   // Key digests of deleted endpoints (deleted within the last `since_ms`).
   StatusOr<std::vector<std::string>> deleted_endpoint_key_hashes(int64_t since_ms);
 
+  // --- managed compute: online endpoints and deployments, quotas, instance-hours
+  // Endpoint names are unique per region across serverless and online endpoints (one URL space).
+  StatusOr<OnlineEndpoint> create_online_endpoint(const OnlineEndpoint& endpoint);
+  StatusOr<std::vector<OnlineEndpoint>> list_online_endpoints(const std::string& workspace_id);  // "" = all
+  StatusOr<OnlineEndpoint> online_endpoint(const std::string& workspace_id, const std::string& name);
+  StatusOr<OnlineEndpoint> online_endpoint_by_id(const std::string& id);
+  Status set_online_traffic(const std::string& id, const TrafficMap& traffic, const TrafficMap& mirror);
+  Status set_online_endpoint_state(const std::string& id, const std::string& state, const std::string& reason);
+  Status set_online_endpoint_key(const std::string& id, KeySlot slot, const EndpointKey& key);
+  Status mark_online_endpoint_deleted(const std::string& id);
+  StatusOr<OnlineDeployment> create_deployment(const OnlineDeployment& deployment);
+  StatusOr<std::vector<OnlineDeployment>> list_deployments(const std::string& endpoint_id);  // "" = all
+  StatusOr<OnlineDeployment> deployment(const std::string& endpoint_id, const std::string& name);
+  StatusOr<OnlineDeployment> deployment_by_id(const std::string& id);
+  // Writes every mutable field of `deployment` (count, model, type, limits, flags, state).
+  Status update_deployment(const OnlineDeployment& deployment);
+  Status set_deployment_state(const std::string& id, const std::string& state, const std::string& reason);
+  Status mark_deployment_deleted(const std::string& id);
+  // A workspace's limit for "cores" / "gpus"; `fallback` when none was set.
+  StatusOr<int64_t> quota_limit(const std::string& workspace_id, const std::string& resource, int64_t fallback);
+  Status set_quota_limit(const std::string& workspace_id, const std::string& resource, int64_t limit);
+  // Instance-hours: one row per instance from its allocation to its release.
+  Status open_instance_hours(const std::string& workspace_id, const std::string& endpoint_name,
+                             const OnlineDeployment& deployment, int index, int64_t price_per_hour_micro);
+  Status close_instance_hours(const std::string& deployment_id, int from_index);  // indexes >= from_index
+  Status heartbeat_instance_hours();  // last_seen_at = now for open rows
+  // At start: rows left open by a previous run are closed at their last heartbeat.
+  StatusOr<int64_t> close_stale_instance_hours();
+  struct InstanceHoursRow {
+    std::string key, instance_type;
+    int64_t instance_ms = 0, cost_nano_usd = 0;
+  };
+  // group: "day" | "endpoint" | "meter" (meter: one row per instance type).
+  StatusOr<std::vector<InstanceHoursRow>> instance_hours_report(const UsageQuery& query, const std::string& group);
+
   // --- usage (written by the Meter)
   StatusOr<std::vector<UsageRecord>> usage_records(const UsageQuery& query, int64_t limit);
   // group: "day" | "endpoint" | "meter".

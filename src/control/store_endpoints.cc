@@ -107,7 +107,9 @@ Status Store::delete_subscription(const std::string& workspace_id, const std::st
 StatusOr<ServerlessEndpoint> Store::create_endpoint(const ServerlessEndpoint& e) {
   return in_transaction([&]() -> StatusOr<ServerlessEndpoint> {
     ASSIGN_OR_RETURN(auto by_name, db_->query("SELECT 1 FROM serverless_endpoints WHERE region = ? AND name = ? AND "
-                                              "deleted_at IS NULL", {e.region, e.name}));
+                                              "deleted_at IS NULL UNION ALL SELECT 1 FROM online_endpoints WHERE "
+                                              "region = ? AND name = ? AND deleted_at IS NULL",
+                                              {e.region, e.name, e.region, e.name}));
     if (!by_name.empty()) {
       return already_exists("a serverless endpoint named '" + e.name + "' already exists in region '" + e.region + "'");
     }
@@ -203,8 +205,10 @@ Status Store::mark_endpoint_deleted(const std::string& id) {
 StatusOr<std::vector<std::string>> Store::deleted_endpoint_key_hashes(int64_t since_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(auto rows, db_->query("SELECT primary_hash, secondary_hash FROM serverless_endpoints WHERE "
-                                         "deleted_at IS NOT NULL AND deleted_at >= ?",
-                                         {since_ms}));
+                                         "deleted_at IS NOT NULL AND deleted_at >= ? UNION ALL SELECT primary_hash, "
+                                         "secondary_hash FROM online_endpoints WHERE deleted_at IS NOT NULL AND "
+                                         "deleted_at >= ?",
+                                         {since_ms, since_ms}));
   std::vector<std::string> out;
   for (const SqlRow& r : rows) {
     out.push_back(r.text(0));

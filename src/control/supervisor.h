@@ -12,9 +12,15 @@
 //     restarts it with exponential backoff (1 s, 2 s, ... 30 s; reset after 60 s Ready);
 //     after max_start_failures failures in a row without ever getting ready the instance is
 //     Failed (the last lines of its log say why) until the deployment is set again;
-//   - scales a deployment up or down (surplus instances get SIGTERM and drain), removes
-//     deployments, and at shutdown sends SIGTERM to every worker (they drain), then SIGKILL to
-//     what is left after the drain deadline.
+//   - scales a deployment up (new instances join when ready) or down (surplus instances stop
+//     getting requests at once, get SIGTERM once their outstanding requests are done, and
+//     drain), and changes its spec without dropping traffic: new instances start beside the old
+//     ones, which keep serving until every new one is ready, then drain and stop (if the new
+//     ones fail, the old ones keep serving and the pool reports the failure);
+//   - pins instances with pin_cores to the least used CPUs, so that no two share a core while
+//     free cores remain;
+//   - removes deployments, and at shutdown sends SIGTERM to every worker (they drain), then
+//     SIGKILL to what is left after the drain deadline.
 // The gateway routes through InstancePool::acquire(): the Ready instance with the fewest
 // outstanding requests (least outstanding requests balancing).
 // Thread safety: all public methods may be called from any thread; on_change runs on the
@@ -42,10 +48,11 @@ struct InstanceSpec {
   std::string model_path;
   std::string served_name;
   int n_threads = 0;                    // 0: the worker's default (every CPU it may use)
+  int pin_cores = 0;                    // > 0: pinned to this many CPUs, chosen least used first
   std::vector<std::string> extra_args;  // more `maas worker` flags
   bool operator==(const InstanceSpec& o) const {
     return model_path == o.model_path && served_name == o.served_name && n_threads == o.n_threads &&
-           extra_args == o.extra_args;
+           pin_cores == o.pin_cores && extra_args == o.extra_args;
   }
 };
 
@@ -92,9 +99,11 @@ class InstanceLease {
 };
 
 struct PoolStatus {
-  int n_instances = 0, n_ready = 0;
-  bool failed = false;         // every instance Failed
+  int n_instances = 0, n_ready = 0;  // of the current spec
+  int n_outgoing = 0;          // instances of a previous spec still serving during a rolling change
+  bool failed = false;         // every instance of the current spec Failed
   std::string failure;         // why (the worker's last error line)
+  bool updating() const { return n_outgoing > 0; }
 };
 
 class InstancePool {
@@ -117,6 +126,8 @@ class InstancePool {
 struct InstanceInfo {
   std::string deployment;
   int index = 0;
+  bool outgoing = false;       // of a previous spec, serving until the new instances are ready
+  std::vector<int> cpus;       // pinned CPUs (empty: not pinned)
   pid_t pid = 0;
   uint16_t port = 0;
   InstanceState state = InstanceState::kStarting;
@@ -147,6 +158,8 @@ class Supervisor {
   void remove_deployment(const std::string& deployment);
   std::shared_ptr<InstancePool> pool(const std::string& deployment) const;
   std::vector<InstanceInfo> instances() const;
+  // The current-spec instance `index` of a deployment (its port and key), or nullptr.
+  std::shared_ptr<Instance> instance(const std::string& deployment, int index) const;
   // Called (monitor thread) when a deployment's PoolStatus changes.
   void set_on_change(std::function<void(const std::string& deployment, const PoolStatus& status)> callback);
   // SIGTERM to every worker, waits for them up to drain_timeout_s + grace_ms, SIGKILL the rest.
@@ -156,10 +169,12 @@ class Supervisor {
   struct Slot;
   struct Deployment;
   void monitor();
-  void start_process(Slot& slot);
+  void start_process(Deployment& d, Slot& slot);
+  std::vector<int> choose_cpus(int n) const;
+  void retire(std::unique_ptr<Slot> slot);
   void reap(Slot& slot, int wait_status);
   void probe(Deployment& d, Slot& slot);
-  void on_probe(const std::string& deployment, int index, uint64_t generation, int status);
+  void on_probe(const std::string& deployment, uint64_t serial, uint64_t generation, int status);
   void update_status(Deployment& d);
   void terminate(Slot& slot, int signal);
 
@@ -168,6 +183,8 @@ class Supervisor {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::unique_ptr<Deployment>> deployments_;  // guarded by mu_
+  std::vector<int> cpus_;                                            // usable CPUs, ascending
+  uint64_t next_serial_ = 1;                                         // guarded by mu_
   std::vector<std::unique_ptr<Slot>> retired_;                       // guarded by mu_: draining
   std::function<void(const std::string&, const PoolStatus&)> on_change_;  // guarded by mu_
   bool stopping_ = false;                                            // guarded by mu_

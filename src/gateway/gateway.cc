@@ -3,6 +3,7 @@
 #include "gateway/gateway.h"
 
 #include <chrono>
+#include <random>
 
 #include "api/api_error.h"
 #include "base/log.h"
@@ -164,6 +165,36 @@ bool Gateway::handle(http::Request& req, const std::shared_ptr<http::Responder>&
   return true;
 }
 
+// Which deployment of the endpoint serves a request: the one the azureml-model-deployment
+// header names, else one drawn by the traffic percentages. nullptr when none can.
+const DeploymentRoute* Gateway::choose_deployment(const EndpointRoute& r, const http::Request& req,
+                                                  api::ApiError* error) const {
+  if (const std::string* named = req.header("azureml-model-deployment"); named != nullptr && r.online) {
+    for (const DeploymentRoute& d : r.deployments) {
+      if (d.name == *named) return &d;
+    }
+    *error = api::route_not_found(req.path);
+    error->code = "deployment_not_found";
+    error->message = "The endpoint has no deployment named '" + named->substr(0, 64) + "'.";
+    return nullptr;
+  }
+  int total = 0;
+  for (const DeploymentRoute& d : r.deployments) total += d.traffic;
+  if (total <= 0) {
+    *error = api::route_not_found(req.path);
+    error->code = "deployment_not_found";
+    error->message = "The endpoint sends no traffic to any deployment: set its traffic, or name one in the "
+                     "azureml-model-deployment header.";
+    return nullptr;
+  }
+  int pick = random_percent(total);
+  for (const DeploymentRoute& d : r.deployments) {
+    if (pick < d.traffic) return &d;
+    pick -= d.traffic;
+  }
+  return &r.deployments.back();
+}
+
 void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::Responder>& res, Target& t) {
   const auto begin = std::chrono::steady_clock::now();
   const EndpointRoute& r = *t.route;
@@ -199,13 +230,21 @@ void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::R
     e.code = "marketplace_subscription_required";
     return refuse(e, {});
   }
+  api::ApiError no_deployment;
+  const DeploymentRoute* dep = choose_deployment(r, req, &no_deployment);
+  if (dep == nullptr) return refuse(no_deployment, {});
+  if (r.online) {
+    rec.deployment = dep->name;
+    rec.model_name = dep->model_name;
+  }
   if (!meter_.healthy()) {
     return refuse(api::service_unavailable("Usage metering is unavailable; try again shortly.", 2000), {}, "error");
   }
   if (!http::is_json_content_type(req)) return refuse(api::unsupported_media_type(), {});
-  auto parsed = read_inference_request(req.body, chat, r.name, r.served_name);
+  auto parsed = read_inference_request(req.body, chat, r.name, dep->served_name);
   if (!parsed.ok()) return refuse(parsed.error(), {});
-  RateDecision decision = r.limiter->admit(parsed->estimated_tokens);
+  RateDecision decision;  // online endpoints have no token limits: always admitted, no headers
+  if (r.limiter) decision = r.limiter->admit(parsed->estimated_tokens);
   if (!decision.admitted()) {
     counters.rate_limited++;
     api::ApiError e = api::rate_limited(decision.message, static_cast<int>(decision.retry_after_ms));
@@ -215,22 +254,32 @@ void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::R
   }
   // From here the request holds a reservation: every path reconciles it.
   auto release = [&](const api::ApiError& e, const char* outcome) {
-    r.limiter->reconcile(decision, 0);
+    if (r.limiter) r.limiter->reconcile(decision, 0);
     refuse(e, decision.headers, outcome);
   };
-  if (SafetyVerdict v = safety_.check_prompt(parsed->body); !v.allowed) {
-    api::ApiError e = api::invalid_request("The prompt was filtered by the content-safety policy (" + v.category + ").",
-                                           chat ? "messages" : "prompt", "content_filter");
-    return release(e, "rejected");
+  if (dep->content_safety) {
+    if (SafetyVerdict v = safety_.check_prompt(parsed->body); !v.allowed) {
+      api::ApiError e = api::invalid_request("The prompt was filtered by the content-safety policy (" + v.category +
+                                             ").", chat ? "messages" : "prompt", "content_filter");
+      return release(e, "rejected");
+    }
   }
-  if (r.state == "Failed") {
-    return release(api::service_unavailable("The endpoint's model instances failed to start: " + r.failure, 5000), "error");
+  if (dep->state == "Failed") {
+    return release(api::service_unavailable("The model instances failed to start: " + dep->failure, 5000), "error");
   }
-  std::unique_ptr<InstanceLease> lease = r.pool ? r.pool->acquire() : nullptr;
+  std::unique_ptr<InstanceLease> lease = dep->pool ? dep->pool->acquire() : nullptr;
   if (!lease) {
-    const char* why = r.state == "Creating" ? "The endpoint is still being created; try again shortly."
-                                            : "No model instance is ready; try again shortly.";
+    const char* why = dep->state == "Creating" ? "The deployment is still being created; try again shortly."
+                                               : "No model instance is ready; try again shortly.";
     return release(api::service_unavailable(why, 2000), "error");
+  }
+  if (dep->max_concurrent > 0 && lease->instance().outstanding() > dep->max_concurrent) {
+    counters.rate_limited++;
+    api::ApiError e = api::rate_limited("Too many concurrent requests for deployment '" + dep->name + "' (at most " +
+                                            std::to_string(dep->max_concurrent) + " per instance); try again shortly.",
+                                        1000);
+    e.code = "too_many_requests";
+    return release(e, "rejected");
   }
   auto call = std::make_shared<ProxyCall>();
   call->gateway = this;
@@ -240,6 +289,13 @@ void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::R
   call->decision = std::move(decision);
   call->azure = t.azure;
   call->stream = parsed->stream;
+  call->content_safety = dep->content_safety;
+  call->pool = dep->pool;
+  if (r.online) call->deployment_name = dep->name;
+  if (dep->collector) {
+    call->collector = dep->collector;
+    call->collected_request = req.body;
+  }
   if (parsed->stream) call->relay = std::make_unique<SseRelay>(parsed->include_usage, parsed->continuous_usage);
   rec.outcome = "in_progress";
   call->record = rec;
@@ -247,22 +303,47 @@ void Gateway::handle_inference(http::Request& req, const std::shared_ptr<http::R
 
   http::ClientRequest up;
   up.method = "POST";
-  up.port = call->lease->instance().port();
   up.target = t.api_path + (req.query.empty() ? "" : "?" + req.query);
-  up.headers = {{"content-type", "application/json"},
-                {"authorization", "Bearer " + call->lease->instance().key()},
-                {"x-request-id", req.request_id}};
+  up.headers = {{"content-type", "application/json"}, {"x-request-id", req.request_id}};
   if (const std::string* ep = req.header("extra-parameters")) up.headers.push_back({"extra-parameters", *ep});
   up.body = std::move(parsed->forward_body);
   up.connect_timeout_ms = 2000;
-  up.response_timeout_ms = options_.upstream_timeout_ms;
-  up.read_timeout_ms = options_.upstream_timeout_ms;
+  up.response_timeout_ms = dep->request_timeout_ms > 0 ? dep->request_timeout_ms : options_.upstream_timeout_ms;
+  up.read_timeout_ms = up.response_timeout_ms;
+  // Mirror traffic: a copy to each mirror deployment drawn by its percentage; its answer is
+  // dropped and nothing of it is metered or billed.
+  for (const DeploymentRoute& m : r.deployments) {
+    if (m.mirror > 0 && &m != dep && random_percent(100) < m.mirror) mirror(m, up);
+  }
   overhead_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
   call->start(client_, std::move(up));
 }
 
+void Gateway::mirror(const DeploymentRoute& m, const http::ClientRequest& original) {
+  std::shared_ptr<InstanceLease> lease = m.pool ? std::shared_ptr<InstanceLease>(m.pool->acquire()) : nullptr;
+  if (!lease) return;
+  counters.mirrored++;
+  http::ClientRequest copy = original;
+  copy.port = lease->instance().port();
+  copy.headers.push_back({"authorization", "Bearer " + lease->instance().key()});
+  http::ClientHandlers h;
+  h.on_complete = [lease](Status) {};  // holds the instance until the mirror's answer is read
+  client_.start(std::move(copy), std::move(h));
+}
+
+int Gateway::random_percent(int total) const {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return std::uniform_int_distribution<int>(0, total - 1)(rng);
+}
+
 void Gateway::handle_passthrough(http::Request& req, const std::shared_ptr<http::Responder>& res, Target& t) {
-  std::unique_ptr<InstanceLease> lease = t.route->pool ? t.route->pool->acquire() : nullptr;
+  api::ApiError no_deployment;
+  const DeploymentRoute* dep = choose_deployment(*t.route, req, &no_deployment);
+  if (dep == nullptr) {
+    count_status(no_deployment.http_status);
+    return send_error(*res, no_deployment, false);
+  }
+  std::unique_ptr<InstanceLease> lease = dep->pool ? dep->pool->acquire() : nullptr;
   if (!lease) {
     count_status(503);
     return send_error(*res, api::service_unavailable("No model instance is ready; try again shortly.", 2000), false);
@@ -311,6 +392,8 @@ std::string Gateway::render_metrics() const {
   prom::sample(out, "maas:gateway_requests_total", "code=\"5xx\"", double(counters.status_5xx.load()));
   prom::help(out, "maas:gateway_rate_limited_total", "counter", "Requests refused by a rate limit (429).");
   prom::sample(out, "maas:gateway_rate_limited_total", "", double(counters.rate_limited.load()));
+  prom::help(out, "maas:gateway_mirrored_total", "counter", "Copies sent to mirror deployments (not billed).");
+  prom::sample(out, "maas:gateway_mirrored_total", "", double(counters.mirrored.load()));
   prom::help(out, "maas:gateway_cancelled_total", "counter", "Requests whose client went away.");
   prom::sample(out, "maas:gateway_cancelled_total", "", double(counters.cancelled.load()));
   prom::help(out, "maas:gateway_overhead_seconds", "histogram", "Gateway time before the request reaches a worker.");

@@ -14,15 +14,21 @@
 //   metering  from here on every inference request writes one usage record (rejections too);
 //             the ledger failing → 503 for new requests (fail closed);
 //   body      strict JSON (400 as the worker would), the rate-limit estimate (inference_request.h);
-//   limit     the endpoint's RateLimiter: 429 with Retry-After / retry-after-ms and the
-//             x-ratelimit-* headers, which every later response carries too;
+//   deployment an online endpoint's deployment: the one `azureml-model-deployment` names, else
+//             one drawn by its traffic percentages (none: 404 deployment_not_found); mirror
+//             deployments get a copy with their percentage (answer dropped, never metered);
+//   limit     a serverless endpoint's RateLimiter: 429 with Retry-After / retry-after-ms and the
+//             x-ratelimit-* headers, which every later response carries too; an online
+//             deployment's max concurrent requests per instance: 429 too_many_requests;
 //   safety    the prompt hook (400 content_filter when blocked);
 //   instance  the ready instance with the fewest outstanding requests; none → 503 Retry-After;
 //   proxy     the worker's status and body pass through; a stream is relayed event by event as
 //             it comes (sse_relay.h), paced by the slower side (the client's unsent bytes pause
 //             the upstream read); a client that goes away cancels the upstream call, which
-//             cancels the work on the worker; a worker that dies mid-response gives 502 (or an
-//             SSE error event and [DONE] when the stream had started); a connect failure 503;
+//             cancels the work on the worker; an instance that cannot be reached, or whose
+//             connection breaks before any byte of its answer, is replaced once by another
+//             ready instance; a worker that dies mid-response gives 502 (or an SSE error event
+//             and [DONE] when the stream had started); no instance at all 503;
 //   record    the usage record is committed before the response completes (the last bytes of a
 //             stream, the whole non-streamed body), then the rate limit is reconciled.
 // x-request-id is forwarded to the worker and returned to the client unchanged.
@@ -37,6 +43,7 @@
 
 #include "base/clock.h"
 #include "base/histogram.h"
+#include "api/api_error.h"
 #include "control/metering.h"
 #include "control/routing.h"
 #include "gateway/content_safety.h"
@@ -56,7 +63,8 @@ struct GatewayOptions {
 };
 
 struct GatewayCounters {
-  std::atomic<uint64_t> requests{0}, status_2xx{0}, status_4xx{0}, status_5xx{0}, rate_limited{0}, cancelled{0};
+  std::atomic<uint64_t> requests{0}, status_2xx{0}, status_4xx{0}, status_5xx{0}, rate_limited{0}, cancelled{0},
+      mirrored{0};
 };
 
 class Gateway {
@@ -82,6 +90,10 @@ class Gateway {
   bool resolve(const http::Request& request, Target* target) const;
   void handle_inference(http::Request& request, const std::shared_ptr<http::Responder>& responder, Target& target);
   void handle_passthrough(http::Request& request, const std::shared_ptr<http::Responder>& responder, Target& target);
+  const DeploymentRoute* choose_deployment(const EndpointRoute& route, const http::Request& request,
+                                           api::ApiError* error) const;
+  void mirror(const DeploymentRoute& deployment, const http::ClientRequest& original);
+  int random_percent(int total) const;  // uniform in [0, total)
   void count_status(int status);
 
   const GatewayOptions options_;

@@ -43,19 +43,30 @@ void read_usage(const std::string& body, int64_t* prompt, int64_t* completion, s
 std::vector<http::Header> ProxyCall::response_headers() const {
   std::vector<http::Header> h;
   for (const auto& [n, v] : decision.headers) h.push_back({n, v});
+  if (!deployment_name.empty()) h.push_back({"azureml-model-deployment", deployment_name});
   return h;
 }
 
-void ProxyCall::start(http::HttpClient& client, http::ClientRequest request) {
-  route->inflight->fetch_add(1);
+void ProxyCall::send() {
   auto self = shared_from_this();
   http::ClientHandlers h;
   h.on_head = [self](http::ClientResponseHead&& head) { self->on_head(std::move(head)); };
   h.on_data = [self](std::string&& d) { self->on_data(std::move(d)); };
   h.on_complete = [self](Status s) { self->on_complete(std::move(s)); };
+  http::ClientRequest r = request;
+  r.port = lease->instance().port();
+  r.headers.push_back({"authorization", "Bearer " + lease->instance().key()});
+  call = client->start(std::move(r), std::move(h));
+}
+
+void ProxyCall::start(http::HttpClient& c, http::ClientRequest upstream) {
+  route->inflight->fetch_add(1);
+  auto self = shared_from_this();
   {
     std::lock_guard<std::mutex> lock(mu);
-    call = client.start(std::move(request), std::move(h));
+    client = &c;
+    request = std::move(upstream);
+    send();
   }
   // Outside the lock: if the client is already gone the callback runs here, at once.
   std::weak_ptr<ProxyCall> weak = self;
@@ -95,6 +106,7 @@ void ProxyCall::on_data(std::string&& data) {
   }
   std::string out = relay->feed(data);
   if (out.empty()) return;
+  if (collector && collected_stream.size() < (1u << 20)) collected_stream += out;
   responder->write(std::move(out));
   if (responder->unsent_bytes() > gateway->options_.pause_above_bytes) {
     call->pause();
@@ -142,6 +154,20 @@ void ProxyCall::on_complete(Status status) {
     finalize(502, "error", u.prompt_tokens, u.completion_tokens);
     return;
   }
+  const bool unreachable = status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kDataLoss;
+  if (unreachable && upstream_status == 0 && retries_left > 0 && pool) {
+    // The instance could not be reached, or its connection broke before any byte of an answer
+    // (it died): another instance takes the request. Inference has no side effect to repeat,
+    // and the client still gets exactly one answer and one usage record.
+    --retries_left;
+    const uint16_t failed_port = lease->instance().port();
+    std::unique_ptr<InstanceLease> next = pool->acquire();
+    if (next && next->instance().port() != failed_port && next->instance().port() != 0) {
+      lease = std::move(next);
+      send();
+      return;
+    }
+  }
   if (!status.ok()) {
     api::ApiError e;
     if (status.code() == StatusCode::kUnavailable) {
@@ -169,9 +195,8 @@ void ProxyCall::on_complete(Status status) {
   std::string finish;
   if (upstream_status == 200) {
     read_usage(body, &prompt, &completion, &finish);
-    if (SafetyVerdict v = gateway->safety_.check_completion(body); !v.allowed) {
-      LOG_WARN("content safety flagged a completion (%s); the filter is not enforced yet", v.category.c_str());
-    }
+    const SafetyVerdict v = content_safety ? gateway->safety_.check_completion(body) : SafetyVerdict{};
+    if (!v.allowed) LOG_WARN("content safety flagged a completion (%s); the filter is not enforced yet", v.category.c_str());
   }
   deferred_status = upstream_status;
   deferred_headers = upstream_headers;
@@ -187,7 +212,8 @@ void ProxyCall::finalize(int status, const std::string& outcome, int64_t prompt_
   record.prompt_tokens = prompt_tokens;
   record.completion_tokens = completion_tokens;
   record.ended_at = gateway->clock_.now_unix_ms();
-  route->limiter->reconcile(decision, prompt_tokens + completion_tokens);
+  if (route->limiter) route->limiter->reconcile(decision, prompt_tokens + completion_tokens);
+  if (collector) collect(status);
   gateway->count_status(status);
   lease.reset();  // the instance is free for the next request
   const auto upstream_done = std::chrono::steady_clock::now();
@@ -204,6 +230,38 @@ void ProxyCall::finalize(int status, const std::string& outcome, int64_t prompt_
       p->deliver();
     }
   });
+}
+
+// One JSON line: the request as the client sent it and the response it got.
+void ProxyCall::collect(int status) {
+  nlohmann::json line;
+  line["time"] = record.started_at;
+  line["request_id"] = record.request_id;
+  line["endpoint"] = record.endpoint_name;
+  line["deployment"] = record.deployment;
+  line["route"] = record.route;
+  line["status"] = status;
+  nlohmann::json request = nlohmann::json::parse(collected_request, nullptr, false);
+  line["request"] = request.is_discarded() ? nlohmann::json(collected_request) : request;
+  if (streaming) {
+    nlohmann::json events = nlohmann::json::array();
+    size_t pos = 0;
+    while (pos < collected_stream.size()) {
+      size_t end = collected_stream.find("\n\n", pos);
+      if (end == std::string::npos) end = collected_stream.size();
+      std::string_view ev(collected_stream.data() + pos, end - pos);
+      if (ev.rfind("data: ", 0) == 0) ev.remove_prefix(6);
+      nlohmann::json j = nlohmann::json::parse(ev, nullptr, false);
+      events.push_back(j.is_discarded() ? nlohmann::json(std::string(ev)) : j);
+      pos = end + 2;
+    }
+    line["response"] = {{"events", events}};
+  } else {
+    nlohmann::json response = nlohmann::json::parse(deferred, nullptr, false);
+    line["response"] = response.is_discarded() ? nlohmann::json(deferred) : response;
+  }
+  line["usage"] = {{"prompt_tokens", record.prompt_tokens}, {"completion_tokens", record.completion_tokens}};
+  collector->append(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void ProxyCall::deliver() {

@@ -33,8 +33,13 @@ struct ProxyCall : std::enable_shared_from_this<ProxyCall> {
   bool stream = false;
   std::unique_ptr<SseRelay> relay;
   std::shared_ptr<http::ClientCall> call;
+  bool content_safety = true;
+  std::shared_ptr<DataCollector> collector;  // inference data collection (online deployments)
+  std::string collected_request;             // the client's body, for the collector
 
   std::mutex mu;
+  http::HttpClient* client = nullptr;
+  http::ClientRequest request;          // guarded by mu: the upstream request, for a retry
   int upstream_status = 0;              // guarded by mu
   std::vector<http::Header> upstream_headers;  // guarded by mu
   std::string body;                     // guarded by mu: non-streamed response
@@ -42,14 +47,21 @@ struct ProxyCall : std::enable_shared_from_this<ProxyCall> {
   bool client_gone = false;             // guarded by mu
   bool finalized = false;               // guarded by mu: the record was handed to the meter
   std::string deferred;                 // guarded by mu: bytes to send once the record is durable
+  std::string collected_stream;         // guarded by mu: relayed events, for the collector (capped)
   int deferred_status = 0;              // guarded by mu: non-stream status to send
   std::vector<http::Header> deferred_headers;  // guarded by mu
   std::atomic<bool> delivered{false};
 
-  // Starts the upstream call (after every admission check passed).
+  std::string deployment_name;         // an online deployment: returned as azureml-model-deployment
+  std::shared_ptr<InstancePool> pool;  // to retry on another instance
+  int retries_left = 1;                // when an instance cannot be reached (nothing was sent)
+
+  // Starts the upstream call (after every admission check passed). `request` has no
+  // authorization yet: each attempt adds the key of the instance it goes to.
   void start(http::HttpClient& client, http::ClientRequest request);
 
  private:
+  void send();  // mu held: one attempt on `lease`'s instance
   void on_head(http::ClientResponseHead&& head);
   void on_data(std::string&& data);
   void on_complete(Status status);
@@ -57,6 +69,7 @@ struct ProxyCall : std::enable_shared_from_this<ProxyCall> {
   // mu held: writes the record and arranges delivery after it is durable.
   void finalize(int status, const std::string& outcome, int64_t prompt_tokens, int64_t completion_tokens);
   void deliver();
+  void collect(int status);  // mu held
   std::vector<http::Header> response_headers() const;
 };
 
