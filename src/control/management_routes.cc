@@ -159,7 +159,7 @@ StatusOr<ManagementReply> ManagementApi::update_offering(const ManagementContext
     if (!it->is_number()) return invalid_argument(std::string(field) + " must be a number");
     ASSIGN_OR_RETURN(*target, micro_from_usd(it->get<double>()));
   }
-  RETURN_IF_ERROR(store_.set_offering_prices(o.id, in, out));
+  RETURN_IF_ERROR(platform_.set_offering_prices(o.id, in, out));
   ASSIGN_OR_RETURN(Offering updated, store_.offering(o.id));
   return reply(offering_json(updated));
 }

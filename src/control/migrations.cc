@@ -247,6 +247,21 @@ CREATE TABLE instance_hours (
 );
 CREATE INDEX instance_hours_workspace ON instance_hours (workspace_id, started_at);
 )SQL"},
+      {4, "models: removal keeps the row the ledger's endpoints refer to", R"SQL(
+ALTER TABLE models ADD COLUMN deleted_at INTEGER;
+)SQL"},
+      {5, "studio sessions", R"SQL(
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL UNIQUE,
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  token_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+)SQL"},
   };
   return kMigrations;
 }

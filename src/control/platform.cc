@@ -335,6 +335,12 @@ StatusOr<Model> Platform::set_serverless_instances(const std::string& name, int3
   return m;
 }
 
+Status Platform::set_offering_prices(const std::string& id, int64_t input_micro, int64_t output_micro) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(store_.set_offering_prices(id, input_micro, output_micro));
+  return rebuild_routes();
+}
+
 // ---- marketplace subscriptions -----------------------------------------------------------
 
 StatusOr<Subscription> Platform::subscribe(const std::string& workspace, const std::string& name,

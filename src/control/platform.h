@@ -97,6 +97,8 @@ class Platform {
                                  int64_t price_input_micro, int64_t price_output_micro);
   Status remove_model(const std::string& name);  // custom: delete; catalog: forget the weights
   StatusOr<Model> set_serverless_instances(const std::string& name, int32_t instances);
+  // New prices apply from the next request on (the routes carry them).
+  Status set_offering_prices(const std::string& offering_id, int64_t input_micro, int64_t output_micro);
 
   // --- marketplace subscriptions
   StatusOr<Subscription> subscribe(const std::string& workspace, const std::string& name, const std::string& model_or_offering);

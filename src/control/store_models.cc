@@ -83,6 +83,29 @@ Status Store::seed_catalog(const std::vector<Model>& models, const std::vector<O
 StatusOr<Model> Store::add_custom_model(const Model& model, const Offering& offering) {
   return in_transaction([&]() -> StatusOr<Model> {
     const int64_t now = now_ms();
+    // A removed model of the same name comes back (its row stayed for the ledger).
+    ASSIGN_OR_RETURN(auto removed, db_->query("SELECT 1 FROM models WHERE name = ? AND deleted_at IS NOT NULL",
+                                              {model.name}));
+    if (!removed.empty()) {
+      RETURN_IF_ERROR(db_->exec("DELETE FROM offerings WHERE model_name = ? AND NOT EXISTS (SELECT 1 FROM "
+                                "marketplace_subscriptions s WHERE s.offering_id = offerings.id)",
+                                {model.name})
+                          .status());
+      RETURN_IF_ERROR(db_->exec("UPDATE models SET display_name = ?, publisher = ?, family = ?, task = ?, license = ?, "
+                                "parameters = ?, context_length = ?, description = ?, custom = 1, weights_path = ?, "
+                                "weights_sha256 = ?, weights_bytes = ?, weights_registered_at = ?, deleted_at = NULL "
+                                "WHERE name = ?",
+                                {model.display_name, model.publisher, model.family, model.task, model.license,
+                                 model.parameters, int64_t{model.context_length}, model.description,
+                                 opt(model.weights_path), opt(model.weights_sha256), opt(model.weights_bytes),
+                                 opt(model.weights_registered_at), model.name})
+                          .status());
+      ASSIGN_OR_RETURN(auto has_offer, db_->query("SELECT 1 FROM offerings WHERE model_name = ?", {model.name}));
+      if (has_offer.empty()) RETURN_IF_ERROR(db_->exec(kInsertOffering, offering_values(offering, now)).status());
+      Model out = model;
+      out.created_at = now;
+      return out;
+    }
     auto r = db_->exec(kInsertModel, model_values(model, now));
     if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists) {
       return already_exists("a model named '" + model.name + "' already exists");
@@ -101,7 +124,8 @@ StatusOr<Model> Store::add_custom_model(const Model& model, const Offering& offe
 
 StatusOr<std::vector<Model>> Store::list_models() {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(auto rows, db_->query(std::string(kModelColumns) + " ORDER BY custom, family, parameters, name"));
+  ASSIGN_OR_RETURN(auto rows, db_->query(std::string(kModelColumns) +
+                                         " WHERE deleted_at IS NULL ORDER BY custom, family, parameters, name"));
   std::vector<Model> out;
   for (const SqlRow& r : rows) out.push_back(model_from(r));
   return out;
@@ -109,7 +133,7 @@ StatusOr<std::vector<Model>> Store::list_models() {
 
 StatusOr<Model> Store::model(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(auto rows, db_->query(std::string(kModelColumns) + " WHERE name = ?", {name}));
+  ASSIGN_OR_RETURN(auto rows, db_->query(std::string(kModelColumns) + " WHERE name = ? AND deleted_at IS NULL", {name}));
   if (rows.empty()) return not_found("model '" + name + "' is not in the catalog");
   return model_from(rows[0]);
 }
@@ -159,8 +183,12 @@ Status Store::delete_model(const std::string& name) {
              return failed_precondition("model '" + name + "' has marketplace subscription '" + subs[0].text(0) + "'");
            }
            ASSIGN_OR_RETURN(auto ghosts, db_->query("SELECT 1 FROM serverless_endpoints WHERE model_name = ?", {name}));
-           if (!ghosts.empty()) {
-             return failed_precondition("model '" + name + "' has deleted endpoints on record; remove its weights instead");
+           if (!ghosts.empty()) {  // deleted endpoints on record still name it: keep the row, hidden
+             RETURN_IF_ERROR(db_->exec("UPDATE models SET deleted_at = ?, weights_path = NULL, weights_sha256 = NULL, "
+                                       "weights_bytes = NULL WHERE name = ?",
+                                       {now_ms(), name})
+                                 .status());
+             return 0;
            }
            RETURN_IF_ERROR(db_->exec("DELETE FROM offerings WHERE model_name = ?", {name}).status());
            RETURN_IF_ERROR(db_->exec("DELETE FROM models WHERE name = ?", {name}).status());

@@ -172,6 +172,28 @@ test("CLI: register a model, subscribe, create, call, regenerate keys; the rules
   assert.equal((await api(s, "GET", "/api/workspaces/default/serverless-endpoints/second")).status, 404);
   const pools = (await api(s, "GET", "/api/instances")).json.data.map((i) => i.deployment);
   assert.ok(!pools.includes("serverless/tiny-two"), "the model's pool stopped: " + pools);
+  // A custom model is removed once nothing uses it.
+  const busy = cli(s.dataDir, ["model", "rm", "tiny-two"]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /marketplace subscription 'tiny-two'/);
+  assert.equal(cli(s.dataDir, ["marketplace-subscription", "delete", "tiny-two"]).code, 0);
+  assert.equal(cli(s.dataDir, ["model", "rm", "tiny-two"]).code, 0);
+  assert.equal(cli(s.dataDir, ["model", "show", "tiny-two"]).code, 1);
+  assert.ok(!cli(s.dataDir, ["model", "list", "--output", "json"]).json.data.some((m) => m.name === "tiny-two"));
+});
+
+test("prices are the administrator's: a changed price applies to the next requests", async () => {
+  const r = cli(s.dataDir, ["offering", "update", "maas-tiny-llama3-offer", "--price-input", "0.5", "--price-output", "1.25",
+                            "--output", "json"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.price_input_per_1k, 0.5);
+  const before = (await records(s)).length;
+  const call = await infer(s, "/v1/chat/completions", chat(), s.key);
+  assert.equal(call.status, 200);
+  const rec = (await waitFor(async () => { const x = await records(s); return x.length > before ? x : null; }, 3000)).at(-1);
+  assert.equal(rec.cost_nano_usd, rec.prompt_tokens * 500000 + rec.completion_tokens * 1250000);
+  assert.equal(cli(s.dataDir, ["offering", "update", "maas-tiny-llama3-offer", "--price-input", "0.0001", "--price-output",
+                               "0.0002"]).code, 0);
 });
 
 test("management API: bad input gets a clear 4xx and changes nothing", async () => {
