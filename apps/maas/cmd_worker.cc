@@ -5,7 +5,7 @@
 // Prints "listening on http://HOST:PORT" once the socket is bound, then loads the model
 // (readiness answers 503 meanwhile). SIGTERM or SIGINT drains: readiness fails, running
 // requests finish up to --drain-timeout seconds, then exit 0; during the load it exits 0 at once.
-// --step-budget-ms T (default 150; 0 = off): while streams decode, prompt tokens join an engine
+// --step-budget-ms T (default 200; 0 = off): while streams decode, prompt tokens join an engine
 // step only as far as the learned step cost predicts it stays within T ms (the inter-token
 // latency a stream sees); --min-prefill-tokens N is the prompt progress per step when the decodes
 // alone fill T; --long-prefill-threshold N: prompts with more tokens left share a step's room

@@ -18,6 +18,7 @@ EngineOptions resolve_engine_options(const EngineOptions& o, const LlamaConfig& 
   r.max_batch_tokens = std::max(1, o.max_batch_tokens);
   r.step_time_target_s = std::max(0.0, o.step_time_target_s);
   r.min_prefill_tokens = std::max(1, o.min_prefill_tokens);
+  r.prefill_share = std::max(0.0, o.prefill_share);
   if (r.n_kv_blocks <= 0) {
     const int32_t bs = r.kv_block_size;
     const int32_t per_ctx = (r.n_ctx + bs - 1) / bs;
@@ -36,7 +37,8 @@ EngineCore::EngineCore(LlamaModel& model, const Tokenizer& tokenizer, const Engi
       blocks_(resolved.n_kv_blocks, resolved.kv_block_size),
       scheduler_(SchedulerOptions{resolved.max_num_seqs, resolved.max_batch_tokens, resolved.n_ctx,
                                   resolved.enable_prefix_caching, resolved.step_time_target_s,
-                                  resolved.min_prefill_tokens, resolved.long_prefill_threshold},
+                                  resolved.min_prefill_tokens, resolved.prefill_share,
+                                  resolved.long_prefill_threshold},
                  blocks_, &cost_model_),
       runner_(model, cache_, pool_) {
   for (int32_t id = 0; id < tokenizer.n_vocab(); ++id) {

@@ -74,6 +74,7 @@ SchedulerOutput Scheduler::schedule() {
   schedule_decodes(out);
   // The budget holds while a stream is waiting for its next token; otherwise full chunks.
   timed_ = options_.step_time_target_s > 0 && cost_ != nullptr && !out.chunks.empty();
+  if (timed_) target_s_ = std::max(options_.step_time_target_s, cost_->predict(shape_) * (1 + options_.prefill_share));
   schedule_prompts(out);
   out.shape = shape_of(out.chunks);
   out.budgeted = timed_;
@@ -176,7 +177,7 @@ int32_t Scheduler::room_for(const Sequence& seq, int32_t max_n) const {
   auto fits = [&](int32_t m) {
     StepShape s = shape_;
     s.add_chunk(seq.n_computed, m, seq.n_computed + m == static_cast<int32_t>(seq.tokens.size()), false);
-    return cost_->predict(s) <= options_.step_time_target_s;
+    return cost_->predict(s) <= target_s_;
   };
   if (max_n <= 0 || !fits(1)) return 0;
   int32_t lo = 1, hi = max_n;  // fits(lo) holds

@@ -12,8 +12,11 @@
 // bounded so that the step's predicted time (a StepCost, learned from the steps that ran) stays
 // within step_time_target_s: each prompt chunk is the largest that still fits. So a decoding
 // stream's inter-token latency stays near the target however many prompts arrive. When nothing
-// is decoding, prompts run at the full token budget. Starvation is impossible: when the decodes
-// alone fill the target, the first pending prompt still gets min_prefill_tokens each step.
+// is decoding, prompts run at the full token budget. When the decodes alone take longer than the
+// target (a slow or busy machine, or many streams), the target cannot hold anyway: the step may
+// then grow by prefill_share of the decodes' time, so prompts keep a fixed fraction of the
+// machine and time to first token degrades in proportion instead of collapsing. Starvation is
+// impossible: the first pending prompt always gets at least min_prefill_tokens per step.
 // Fairness: a long prompt (more than long_prefill_threshold tokens left) with other prompts
 // behind it takes at most half of the step's prompt room, so short prompts behind it keep
 // finishing while it runs; among equal priority nothing overtakes an earlier arrival otherwise.
@@ -45,6 +48,7 @@ struct SchedulerOptions {
   bool enable_prefix_caching = true;
   double step_time_target_s = 0;       // 0: no step-time budget (prompts always at full chunks)
   int32_t min_prefill_tokens = 16;     // prompt tokens per step when the decodes fill the target
+  double prefill_share = 0.25;         // decodes over the target: prompts may add this share of their time
   int32_t long_prefill_threshold = 256;  // a prompt with more left than this is "long"
 };
 
@@ -118,6 +122,7 @@ class Scheduler {
   int32_t budget_ = 0;                  // tokens left in the step being scheduled
   StepShape shape_;                     // the step being scheduled, so far
   bool timed_ = false;                  // this step's prompt tokens are bounded by the cost model
+  double target_s_ = 0;                 // this step's time target (see prefill_share)
   bool prompt_granted_ = false;         // some prompt chunk is in this step already
 };
 

@@ -139,6 +139,7 @@ TEST(Scheduler, APromptAlwaysProgressesWhenDecodesFillTheBudget) {
   const FakeCost cost(0.200, 0.002, 0.003);  // any step is over the 0.1 s target
   SchedulerOptions o = timed(0.100);
   o.min_prefill_tokens = 16;
+  o.prefill_share = 0;  // the floor alone
   Sim sim(o, &cost);
   sim.add("decoder", 4, 500);
   sim.step();
@@ -151,6 +152,29 @@ TEST(Scheduler, APromptAlwaysProgressesWhenDecodesFillTheBudget) {
     EXPECT_EQ(n, std::min(16, 100 - 16 * (steps - 1))) << "step " << steps;
   }
   EXPECT_EQ(steps, 7);  // ceil(100 / 16)
+}
+
+TEST(Scheduler, OnASlowMachinePromptsKeepAShareOfTheStep) {
+  // The same streams on a machine 4x slower: the decodes alone are over the target, so prompts
+  // get prefill_share of their time, i.e. about the same prompt tokens per decode token.
+  for (double slow : {1.0, 4.0}) {
+    const FakeCost cost(0.05 * slow, 0.005 * slow, 0.0);
+    SchedulerOptions o = timed(0.100);
+    o.prefill_share = 0.25;
+    Sim sim(o, &cost);
+    for (int i = 0; i < 8; ++i) sim.add("decoder" + std::to_string(i), 2, 100);
+    sim.step();
+    sim.add("prompt", 400, 1);
+    SchedulerOutput out = sim.step();
+    ASSERT_EQ(out.shape.n_decode, 8);
+    const double decodes = cost.predict(StepShape{8, 8, 0, 8, 0});
+    const double want = std::max(0.100, decodes * 1.25);
+    EXPECT_LE(cost.predict(out.shape), want + 1e-12) << slow;
+    EXPECT_GT(cost.predict(out.shape), want - 0.005 * slow - 1e-12) << slow;  // within one token
+    if (slow > 1) {
+      EXPECT_EQ(out.shape.n_prefill, static_cast<int32_t>((decodes * 0.25) / (0.005 * slow)));
+    }
+  }
 }
 
 TEST(Scheduler, FullChunksWhenNothingDecodes) {

@@ -223,7 +223,7 @@ test("issue 14: priority is accepted; /metrics has the step histograms and inter
   assert.ok(m["maas:step_prefill_tokens_sum"] > 0, "prompt tokens per step");
   assert.ok(m["maas:step_decode_tokens_sum"] > 0, "decode tokens per step");
   assert.ok(m["vllm:inter_token_latency_seconds_count"] > 0, "inter-token latency");
-  assert.equal(m["maas:step_time_target_seconds"], 0.15);
+  assert.equal(m["maas:step_time_target_seconds"], 0.2);
 });
 
 test("Azure routes: client, extra-parameters, 422 with x-ms-error-code", async () => {
