@@ -10,6 +10,8 @@
 // latency a stream sees); --min-prefill-tokens N is the prompt progress per step when the decodes
 // alone fill T; --long-prefill-threshold N: prompts with more tokens left share a step's room
 // with the prompts behind them.
+// --weights-cache DIR --weights-sha256 HEX (the model file's SHA-256): the re-laid weights live in a
+// file of DIR that every worker of the model on this machine maps shared (model/load_options.h).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -79,13 +81,17 @@ sigset_t block_stop_signals() {
 int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
-                                 "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold"},
+                                 "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
+                                 "--weights-cache", "--weights-sha256"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
   WorkerOptions o;
   o.model_path = args->get("--model");
   o.model_name = args->get("--served-model-name");
+  o.load.weights_cache_dir = args->get("--weights-cache");
+  o.load.weights_sha256 = args->get("--weights-sha256");
+  if (Status s = o.load.validate(); !s.ok()) return report_error(s.message(), 2);
   o.host = args->get("--host", "127.0.0.1");
   o.api_keys = args->get_all("--api-key");
   if (!o.api_keys.empty()) {

@@ -40,6 +40,7 @@ const char* kUsage =
     "  worker --model PATH       one model's inference server (OpenAI and Azure API)\n"
     "      --host 127.0.0.1 --port 8080 --api-key-file FILE (or MAAS_API_KEY, or --api-key KEY) --threads N --ctx N\n"
     "      --max-num-seqs 64 --max-batch-tokens 512 --max-waiting 256 --request-timeout S\n"
+    "      --weights-cache DIR --weights-sha256 HEX  one copy of the re-laid weights for all the model's workers\n"
     "  run MODEL [PROMPT]        generate text (or chat interactively when no prompt is given)\n"
     "      --max-tokens N --temperature T --top-p P --top-k K --seed S --chat --threads N\n"
     "      --system TEXT --ctx N --no-special\n"

@@ -11,10 +11,20 @@
 
 namespace maas {
 
+// Where and how the file is mapped.
+struct MapOptions {
+  // The mapping's address is a multiple of this (a power of two, at least the page size); 0
+  // leaves it to the kernel. 2 MiB lets the kernel map the file's pages with huge pages.
+  size_t alignment = 0;
+  // MADV_HUGEPAGE over the mapping: a hint, honoured only where the kernel maps file pages with
+  // huge pages (large page-cache folios, CONFIG_READ_ONLY_THP_FOR_FS); refused silently elsewhere.
+  bool huge_pages = false;
+};
+
 class MappedFile {
  public:
   // NotFound if the file does not exist; InvalidArgument if it is a directory or empty.
-  static StatusOr<MappedFile> open(const std::string& path);
+  static StatusOr<MappedFile> open(const std::string& path, const MapOptions& options = {});
 
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;

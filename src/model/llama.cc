@@ -8,16 +8,17 @@
 
 namespace maas {
 
-StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path) {
+StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path, const LoadOptions& options) {
+  RETURN_IF_ERROR(options.validate());
   ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::open(path));
-  return from_file(std::move(file));
+  return from_file(std::move(file), options);
 }
 
-StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::from_file(std::unique_ptr<GgufFile> file) {
+StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::from_file(std::unique_ptr<GgufFile> file, const LoadOptions& options) {
   std::unique_ptr<LlamaModel> m(new LlamaModel());
   ASSIGN_OR_RETURN(m->config_, LlamaConfig::from_gguf(*file));
   ASSIGN_OR_RETURN(m->weights_, LlamaWeights::bind(*file, m->config_));
-  interleave_for_decode(m->weights_);
+  RETURN_IF_ERROR(interleave_for_decode(m->weights_, *file, options));
   m->rope_ = std::make_unique<Rope>(m->config_, m->weights_.rope_freqs);
   m->file_ = std::move(file);
   return m;

@@ -21,6 +21,7 @@
 #include "model/kv_cache.h"
 #include "model/llama_config.h"
 #include "model/llama_weights.h"
+#include "model/load_options.h"
 #include "model/rope.h"
 
 namespace maas {
@@ -41,9 +42,11 @@ struct Batch {
 
 class LlamaModel {
  public:
-  static StatusOr<std::unique_ptr<LlamaModel>> load(const std::string& path);
+  // options: where the re-laid weights live (load_options.h; default: a private copy).
+  static StatusOr<std::unique_ptr<LlamaModel>> load(const std::string& path, const LoadOptions& options = {});
   // Takes ownership of an already-open file (the CLI and server inspect it first).
-  static StatusOr<std::unique_ptr<LlamaModel>> from_file(std::unique_ptr<GgufFile> file);
+  static StatusOr<std::unique_ptr<LlamaModel>> from_file(std::unique_ptr<GgufFile> file,
+                                                         const LoadOptions& options = {});
 
   const LlamaConfig& config() const { return config_; }
   const GgufFile& file() const { return *file_; }

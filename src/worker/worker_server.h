@@ -34,6 +34,7 @@ struct WorkerOptions {
   uint16_t port = 8080;
   std::vector<std::string> api_keys;   // empty: no auth
   EngineOptions engine;
+  LoadOptions load;                    // shared weights cache (model/load_options.h); default: none
   int request_timeout_s = 600;         // per request, queued + running
   int drain_timeout_s = 30;            // SIGTERM: running streams may finish for this long
   bool default_ignore_eos = false;

@@ -1,0 +1,34 @@
+// load_options.h — how LlamaModel::load lays the weights out in memory.
+//
+// Default (no cache): the Q8_0 / Q4_0 / Q4_K / Q6_K matrices that the decode kernels stream
+// faster re-laid (kernels.h kRows16) are copied into a private buffer of each process, as the
+// rest of the weights are read from the mapped GGUF file.
+//
+// Shared weights cache (weights_cache_dir and weights_sha256 both set): the re-laid copy lives in
+// a file of that directory, <sha256>.<variant>.v1.relaid (weight_cache.h draws the format), that
+// the first process to load the model builds and every process then maps read-only and shared,
+// so N instances of one model on a machine hold one copy. The SHA-256 of the GGUF file is the
+// caller's (the platform computes it once, when the model is registered); the loader trusts it
+// as the file's identity and checks only the file's size and a fingerprint of the re-laid
+// tensors' bytes against it. A cache that cannot be used (unwritable directory, full disk,
+// another process still building it after weights_cache_wait_ms) is logged and the load falls
+// back to the private copy: the cache never makes a load fail or change a logit.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+
+namespace maas {
+
+struct LoadOptions {
+  std::string weights_cache_dir;  // created if missing; empty: no cache
+  std::string weights_sha256;     // 64 hex digits (either case): SHA-256 of the GGUF file
+  int weights_cache_wait_ms = 600000;  // longest wait for another process building the cache file
+
+  // InvalidArgument when only one of the two is set or the SHA-256 is not 64 hex digits.
+  Status validate() const;
+  bool uses_weights_cache() const { return !weights_cache_dir.empty(); }
+};
+
+}  // namespace maas
