@@ -142,6 +142,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   std::error_code ec;
   fs::create_directories(f.data_dir + "/logs", ec);
   fs::create_directories(f.data_dir + "/models", ec);
+  fs::create_directories(f.data_dir + "/weights-cache", ec);
   ::chmod(f.data_dir.c_str(), 0700);
   const std::string data_dir = fs::absolute(f.data_dir).string();
   const int lock_fd = ::open((data_dir + "/serve.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -175,6 +176,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   Supervisor supervisor(so);
   PlatformOptions po;
   po.data_dir = data_dir;
+  po.weights_cache_dir = data_dir + "/weights-cache";
   po.region = f.region;
   po.domain = f.domain;
   po.maas_binary = *maas_binary;

@@ -156,9 +156,15 @@ Status Platform::ensure_pool(const Model& model) {
   InstanceSpec spec;
   spec.model_path = model.weights_path;
   spec.served_name = model.name;
+  spec.extra_args = weights_cache_args(model.weights_sha256);
   const std::string d = serverless_deployment(model.name);
   pools_[d] = supervisor_.set_deployment(d, spec, std::max(1, model.serverless_instances));
   return Status::Ok();
+}
+
+std::vector<std::string> Platform::weights_cache_args(const std::string& sha256) const {
+  if (options_.weights_cache_dir.empty() || sha256.size() != 64) return {};
+  return {"--weights-cache", options_.weights_cache_dir, "--weights-sha256", sha256};
 }
 
 void Platform::release_pool_if_unused(const std::string& model_name) {
@@ -322,8 +328,27 @@ Status Platform::remove_model(const std::string& name) {
       return failed_precondition("model '" + name + "' is used by serverless endpoint '" + e.name + "'");
     }
   }
-  if (m.custom) return store_.delete_model(name);
-  return store_.clear_model_weights(name);
+  ASSIGN_OR_RETURN(auto deployments, store_.list_deployments(""));
+  for (const OnlineDeployment& d : deployments) {
+    if (d.model_name == name) return failed_precondition("model '" + name + "' is used by deployment '" + d.name + "'");
+  }
+  RETURN_IF_ERROR(m.custom ? store_.delete_model(name) : store_.clear_model_weights(name));
+  forget_weights_cache(m.weights_sha256);
+  return Status::Ok();
+}
+
+// The shared re-laid copies of a file no model uses any more: `<sha256>.*` in the cache dir.
+void Platform::forget_weights_cache(const std::string& sha256) {
+  if (options_.weights_cache_dir.empty() || sha256.size() != 64) return;
+  auto models = store_.list_models();
+  if (!models.ok()) return;
+  for (const Model& other : *models) {
+    if (other.weights_sha256 == sha256) return;  // another entry registered the same file
+  }
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(options_.weights_cache_dir, ec)) {
+    if (f.path().filename().string().rfind(sha256 + ".", 0) == 0) std::filesystem::remove(f.path(), ec);
+  }
 }
 
 StatusOr<Model> Platform::set_serverless_instances(const std::string& name, int32_t instances) {

@@ -33,6 +33,9 @@ namespace maas {
 
 struct PlatformOptions {
   std::string data_dir;              // packaged models, collected data (the data directory)
+  // Workers of one model share one re-laid copy of its weights, a file here (named by the
+  // model file's SHA-256); "" = every worker keeps a private copy.
+  std::string weights_cache_dir;
   std::string region = "local";
   std::string domain;                // host routing "<endpoint>.<region>.<domain>"; "" = path only
   std::string public_url;            // "http://127.0.0.1:8000" (set once the server listens)
@@ -149,6 +152,9 @@ class Platform {
   Status start_online_pool(const OnlineEndpoint& e, const OnlineDeployment& d, bool open_hours);  // mu_ held
   Status check_capacity(const OnlineEndpoint& e, const OnlineDeployment& d, int old_cores, int64_t old_memory);  // mu_ held
   StatusOr<InstanceSpec> instance_spec(const OnlineDeployment& d);  // mu_ held
+  // The worker flags that share one re-laid copy of a model's weights (none without a digest).
+  std::vector<std::string> weights_cache_args(const std::string& sha256) const;
+  void forget_weights_cache(const std::string& sha256);  // mu_ held
   void add_online_routes(RoutingTable& table);  // mu_ held
   Status delete_online_endpoint_locked(const OnlineEndpoint& e);
   Status ensure_pool(const Model& model);  // mu_ held

@@ -42,6 +42,7 @@ StatusOr<InstanceSpec> Platform::instance_spec(const OnlineDeployment& d) {
   spec.n_threads = type->cores;
   spec.extra_args = {"--kv-blocks", std::to_string(std::min(default_blocks, fit_blocks)), "--request-timeout",
                      std::to_string(std::max(1, (d.request_timeout_ms + 999) / 1000))};
+  for (std::string& a : weights_cache_args(d.model_sha256)) spec.extra_args.push_back(std::move(a));
   return spec;
 }
 

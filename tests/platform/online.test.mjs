@@ -9,6 +9,7 @@
 // get-logs, max concurrent requests (429), instance-hours, and a restart keeping everything.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { startServe, cli, api, waitFor, sleep, MODEL } from "./harness.mjs";
@@ -106,11 +107,23 @@ test("mirror 20% to green: on green's metrics, not in the caller's usage", async
   assert.equal(cli(s.dataDir, ["online-endpoint", "update", EP, "--traffic", "blue=100", "--mirror-traffic", ""]).code, 0);
 });
 
-test("scale 1 -> 2 -> 1 and update the model under a steady client: no failed request", async () => {
+test("scale 1 -> 2 -> 1 and update the model under a steady client: no failed request", async (t) => {
   const client = steadyClient();
+  t.after(() => client.finish());  // a failed assertion must not leave the client running
   await sleep(300);
   assert.equal(cli(s.dataDir, ["online-deployment", "update", "blue", "--endpoint", EP, "--instance-count", "2"]).code, 0);
   assert.ok(await settled("blue", 2), "scaled up");
+  // Both instances share one re-laid copy of the weights (the worker's --weights-cache, named by
+  // the file's SHA-256; the tiny model's matrices are too small to be re-laid, so the cache file
+  // itself is covered by weight_cache_test): each runs with the data directory's cache.
+  const sha = crypto.createHash("sha256").update(fs.readFileSync(MODEL)).digest("hex");
+  for (const i of (await deployment("blue")).instances) {
+    const argv = fs.readFileSync(`/proc/${i.pid}/cmdline`, "utf8").split("\0");
+    const at = argv.indexOf("--weights-cache");
+    assert.ok(at > 0, argv.join(" "));
+    assert.equal(argv[at + 1], path.join(fs.realpathSync(s.dataDir), "weights-cache"));
+    assert.equal(argv[argv.indexOf("--weights-sha256") + 1], sha);
+  }
   await sleep(300);
   assert.equal(cli(s.dataDir, ["online-deployment", "update", "blue", "--endpoint", EP, "--instance-count", "1"]).code, 0);
   assert.ok(await settled("blue", 1), "scaled down");
