@@ -1,10 +1,11 @@
 // cmd_serve.cc — `maas serve [--data-dir D] [--host H] [--port P]`: the platform in one process:
 // the management API (/api/...), the inference gateway (/endpoints/<name>/..., or by host name
-// with --domain), and the supervisor of worker processes. The first start bootstraps the data
-// directory (serve_bootstrap.h) and prints the administrator token once; every start prints
-// the default endpoint's URL, key and a curl line, and writes <data-dir>/cli.json (URL and
-// token, mode 0600) for the CLI. SIGTERM or SIGINT drains: new requests get 503, requests in
-// flight finish (up to --drain-timeout), workers drain and stop, the usage ledger is flushed.
+// with --domain), the studio (the web interface at /, control/studio.h), and the supervisor of
+// worker processes. The first start bootstraps the data directory (serve_bootstrap.h) and
+// prints the administrator token once; every start prints the default endpoint's URL, key and
+// a curl line, and writes <data-dir>/cli.json (URL and token, mode 0600) for the CLI. SIGTERM
+// or SIGINT drains: new requests get 503, requests in flight finish (up to --drain-timeout),
+// workers drain and stop, the usage ledger is flushed.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -32,6 +33,7 @@
 #include "control/process.h"
 #include "control/secrets.h"
 #include "control/store.h"
+#include "control/studio.h"
 #include "control/supervisor.h"
 #include "gateway/gateway.h"
 #include "http/http.h"
@@ -190,6 +192,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   RbacAuthorizer authorizer(**store);
   ManagementApi management(platform, **store, supervisor, authorizer);
   if (f.test_clock) management.set_test_clock(&test_clock);
+  const StudioServer studio(studio_assets());
   std::atomic<bool> draining{false};
 
   http::ServerOptions ho;
@@ -221,6 +224,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
       }
       return res->send(200, {{"content-type", "text/plain; version=0.0.4"}}, gateway.render_metrics());
     }
+    if (studio.handle(req, *res)) return;
     api::HttpErrorResponse r = api::render_api_error(api::route_not_found(req.path), false);
     std::vector<http::Header> h;
     for (auto& [n, v] : r.headers) h.push_back({n, v});
@@ -263,6 +267,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::printf("maas platform listening on %s (data directory %s)\n", url.c_str(), data_dir.c_str());
+  std::printf("studio: %s/ (sign in with a management token)\n", url.c_str());
   if (!boot->admin_token.empty()) {
     std::printf("administrator token (shown once; the CLI reads it from %s): %s\n", cli_path.c_str(),
                 boot->admin_token.c_str());

@@ -84,6 +84,10 @@ const std::vector<ManagementRoute>& ManagementApi::routes() {
   constexpr const char* kSign = "marketplaceOrdering/agreements/offers/plans/sign/action";
   static const std::vector<ManagementRoute> kRoutes = {
       {"GET", "/whoami", "", "The principal of the token and its role assignments", &MA::whoami},
+      {"POST", "/session", "", "Sign in to the studio with a token: an HttpOnly session cookie", &MA::sign_in, {},
+       R::kPublic},
+      {"GET", "/session", "", "The studio session: its principal, CSRF token and expiry", &MA::show_session},
+      {"DELETE", "/session", "", "Sign out of the studio (the session is deleted)", &MA::sign_out},
       {"GET", "/workspaces", "", "List the workspaces the caller holds a role in", &MA::list_workspaces},
       {"POST", "/workspaces", "workspaces/write", "Create a workspace", &MA::create_workspace},
       {"GET", "/workspaces/{workspace}", "workspaces/read", "Show a workspace", &MA::show_workspace},
@@ -267,6 +271,9 @@ void ManagementApi::run(http::Request request, std::shared_ptr<http::Responder> 
   }
   if (reply.status == 405) headers.push_back({"allow", reply.body.value("__allow", std::string())});
   reply.body.erase("__allow");
+  headers.push_back({"cache-control", "no-store"});
+  headers.push_back({"x-content-type-options", "nosniff"});
+  for (http::Header& h : reply.headers) headers.push_back(std::move(h));
   responder->send(reply.status, std::move(headers),
                   reply.status == 204 ? "" : reply.body.dump(-1, ' ', false, OJson::error_handler_t::replace));
 }
@@ -275,24 +282,13 @@ ManagementReply ManagementApi::dispatch(const http::Request& request) {
   ManagementContext c;
   c.request = &request;
   c.match = router_.match(request.method, request.path);
-  // Authentication first: nothing, not even which routes exist, without a token.
-  const std::string* auth = request.header("authorization");
-  if (auth == nullptr || auth->size() <= 7 || !(auth->compare(0, 7, "Bearer ") == 0 || auth->compare(0, 7, "bearer ") == 0)) {
-    api::ApiError e = api::unauthenticated();
-    e.code = "invalid_token";
-    e.message = "A management token is required: Authorization: Bearer <token>.";
-    return error_reply(e);
+  // Authentication first: nothing, not even which routes exist, without a token or a session
+  // (management_session.cc); signing in is the one open route.
+  const bool open = c.match.kind == http::Router::Match::kFound &&
+                    (routes()[static_cast<size_t>(c.match.route)].flags & ManagementRoute::kPublic);
+  if (!open) {
+    if (std::optional<ManagementReply> refusal = authenticate(c)) return std::move(*refusal);
   }
-  auto principal = store_.principal_by_token_hash(secret_digest(auth->substr(7)));
-  if (!principal.ok()) {
-    api::ApiError e = api::unauthenticated();
-    e.code = "invalid_token";
-    e.message = principal.status().code() == StatusCode::kUnauthenticated ? "The management token is invalid or expired."
-                                                                         : "The token could not be checked.";
-    if (principal.status().code() != StatusCode::kUnauthenticated) e = api::service_unavailable(e.message, 1000);
-    return error_reply(e);
-  }
-  c.principal = *principal;
   if (c.match.kind == http::Router::Match::kNotFound) return error_reply(api::route_not_found(request.path));
   if (c.match.kind == http::Router::Match::kMethodNotAllowed) {
     ManagementReply r = error_reply(api::method_not_allowed(request.method));
@@ -313,7 +309,8 @@ ManagementReply ManagementApi::dispatch(const http::Request& request) {
     }
   }
   ManagementReply reply = authorize_and_run(c, route);
-  const bool changes = request.method != "GET" && request.method != "HEAD" && !(route.flags & ManagementRoute::kNoChange);
+  const bool changes = request.method != "GET" && request.method != "HEAD" &&
+                       !(route.flags & (ManagementRoute::kNoChange | ManagementRoute::kPublic));
   if (changes) audit(c, route, reply);
   return reply;
 }
@@ -337,7 +334,8 @@ ManagementReply ManagementApi::authorize_and_run(ManagementContext& c, const Man
       if (!e.ok()) return error_reply(e);
     }
   }
-  const std::string* idem = mutating ? request.header("idempotency-key") : nullptr;
+  const bool replayable = mutating && !(route.flags & ManagementRoute::kPublic);  // never replay a sign-in
+  const std::string* idem = replayable ? request.header("idempotency-key") : nullptr;
   std::string body_hash;
   if (idem != nullptr) {
     if (idem->empty() || idem->size() > 255) {
@@ -420,7 +418,9 @@ const std::string& ManagementApi::openapi_document() {
       }
       op["responses"] = {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
                          {"default", {{"description", "An error"}, {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
-      op["security"] = OJson::array({{{"bearer", OJson::array()}}});
+      op["security"] = (r.flags & ManagementRoute::kPublic)
+                           ? OJson::array()
+                           : OJson::array({{{"bearer", OJson::array()}}, {{"session", OJson::array()}}});
       paths[path][method] = op;
     }
     OJson doc;
@@ -430,7 +430,11 @@ const std::string& ManagementApi::openapi_document() {
                                    "keys and usage of a maas platform."}};
     doc["paths"] = paths;
     doc["components"] = {
-        {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+        {"securitySchemes",
+         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+          {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "maas_session"},
+                       {"description", "The studio's session (POST /api/session); POST, PATCH and DELETE also need "
+                                       "its X-CSRF-Token header (GET /api/session)"}}}}},
         {"schemas",
          {{"Error",
            {{"type", "object"},

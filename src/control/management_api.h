@@ -2,12 +2,13 @@
 // and the studio use. JSON in and out; described by its own OpenAPI document at
 // /api/openapi.json, generated from the same route table that dispatches (so it cannot drift).
 //
-// Every call: a bearer token (`Authorization: Bearer maas_...`), resolved to a principal
-// (401 `invalid_token` otherwise); the route's action checked by the Authorizer at the path's
-// scope (403 naming both); a JSON object body for POST/PATCH (400 `invalid_json`, fields named
-// in `param`); then the handler. Errors use the OpenAI error shape: 400 invalid input, 404
-// unknown resource, 405, 409 conflict (duplicates), 413 body too large (the transport), 422
-// an Idempotency-Key reused with other parameters.
+// Every call: a bearer token (`Authorization: Bearer maas_...`) or the studio's session cookie
+// (with its X-CSRF-Token on POST/PATCH/DELETE: sessions.h, management_session.cc), resolved to
+// a principal (401 `invalid_token` otherwise; 403 `csrf_token_invalid`); the route's action
+// checked by the Authorizer at the path's scope (403 naming both); a JSON object body for
+// POST/PATCH (400 `invalid_json`, fields named in `param`); then the handler. Errors use the
+// OpenAI error shape: 400 invalid input, 404 unknown resource, 405, 409 conflict (duplicates),
+// 413 body too large (the transport), 422 an Idempotency-Key reused with other parameters.
 // Idempotency (TESTPLAN K5): a POST/PATCH/DELETE with `Idempotency-Key` is answered once; the
 // same key with the same method, path and body replays the stored answer (header
 // `idempotent-replayed: true`); with anything else it is 422. Keys are kept per principal.
@@ -21,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +45,7 @@ using OJson = nlohmann::ordered_json;
 struct ManagementReply {
   int status = 200;
   OJson body;
+  std::vector<http::Header> headers = {};  // beside content-type (the session's Set-Cookie)
 };
 
 struct ManagementContext {
@@ -51,6 +54,7 @@ struct ManagementContext {
   http::Router::Match match;
   nlohmann::json body = nlohmann::json::object();
   Principal principal;
+  std::string session_digest;  // the studio session that authenticated the call; "" for a token
   const std::string& param(const char* name) const { return match.param(name); }
   std::string query(const std::string& name) const;  // decoded query parameter, "" if absent
 };
@@ -63,6 +67,7 @@ struct ManagementRoute {
     kNone = 0,
     kSelfService = 1,  // the handler checks the action, allowing a principal's own tokens
     kNoChange = 2,     // a POST that changes nothing (not audited)
+    kPublic = 4,       // no authentication (signing in); the handler audits what it does
   };
   const char* method;
   const char* pattern;   // under /api
@@ -113,6 +118,10 @@ class ManagementApi {
   StatusOr<ManagementReply> usage_records(const ManagementContext& c);
   StatusOr<ManagementReply> list_instances(const ManagementContext& c);
   StatusOr<ManagementReply> whoami(const ManagementContext& c);
+  // Studio sessions (management_session.cc).
+  StatusOr<ManagementReply> sign_in(const ManagementContext& c);
+  StatusOr<ManagementReply> show_session(const ManagementContext& c);
+  StatusOr<ManagementReply> sign_out(const ManagementContext& c);
   // Access control (management_routes_access.cc).
   StatusOr<ManagementReply> list_principals(const ManagementContext& c);
   StatusOr<ManagementReply> create_principal(const ManagementContext& c);
@@ -152,6 +161,9 @@ class ManagementApi {
  private:
   void run(http::Request request, std::shared_ptr<http::Responder> responder);
   ManagementReply dispatch(const http::Request& request);
+  // The caller: a bearer token or a session cookie (+ CSRF token for changes) sets c.principal;
+  // otherwise the refusal to answer (management_session.cc).
+  std::optional<ManagementReply> authenticate(ManagementContext& c);
   ManagementReply authorize_and_run(ManagementContext& c, const ManagementRoute& route);
   void audit(const ManagementContext& c, const ManagementRoute& route, const ManagementReply& reply);
   // The action check of self-service routes: a principal's own tokens need no role.

@@ -174,6 +174,23 @@ class Store {
   Status save_idempotent_response(const std::string& principal_id, const std::string& key,
                                   const IdempotentResponse& response);
 
+  // --- studio sessions (sessions.h): kept as the digest of their secret, bound to the token
+  // they were signed in with (revoking it ends them).
+  struct Session {
+    std::string id, principal_id, token_id;
+    int64_t created_at = 0, expires_at = 0, last_seen_at = 0;
+    Principal principal;
+  };
+  // Signs in: the active token with `token_hash` opens a session that expires after
+  // `lifetime_ms` (or with the token, if sooner). kUnauthenticated for an unknown token.
+  // Expired sessions of every principal are deleted on the way.
+  StatusOr<Session> create_session(const std::string& token_hash, const std::string& secret_hash,
+                                   int64_t lifetime_ms);
+  // The live session with this digest (not expired, not idle for `idle_ms`, its token still
+  // active); records the call (at most once a minute). kUnauthenticated otherwise.
+  StatusOr<Session> session_by_secret_hash(const std::string& secret_hash, int64_t idle_ms);
+  Status delete_session(const std::string& secret_hash);  // sign-out; absent is fine
+
   Database& database() { return *db_; }  // tests
   int64_t now_ms() const { return clock_.now_unix_ms(); }
 
