@@ -41,12 +41,35 @@ Tensor load(const GgufFile& f, const std::string& name) {
   return out;
 }
 
-Vec matvec(const Mat& w, const Vec& x) {
-  Vec y(w.size(), 0.0);
+double dot(const Vec& a, const Vec& b) {
+  double s = 0;
+  for (size_t c = 0; c < a.size(); ++c) s += a[c] * b[c];
+  return s;
+}
+
+// Y[t] = W X[t] for every token t. Row by row of W, four tokens at a time, so each weight row
+// is read once for all the tokens and four independent sums keep the FPU busy (maas-referee
+// runs 1B-shape models through this); each dot product still adds its terms in column order.
+Mat matmul(const Mat& w, const Mat& x) {
+  const size_t n = x.size(), n4 = n - n % 4;
+  Mat y(n, Vec(w.size()));
   for (size_t r = 0; r < w.size(); ++r) {
-    double s = 0;
-    for (size_t c = 0; c < x.size(); ++c) s += w[r][c] * x[c];
-    y[r] = s;
+    const Vec& a = w[r];
+    for (size_t t = 0; t < n4; t += 4) {
+      const double *x0 = x[t].data(), *x1 = x[t + 1].data(), *x2 = x[t + 2].data(), *x3 = x[t + 3].data();
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (size_t c = 0; c < a.size(); ++c) {
+        s0 += a[c] * x0[c];
+        s1 += a[c] * x1[c];
+        s2 += a[c] * x2[c];
+        s3 += a[c] * x3[c];
+      }
+      y[t][r] = s0;
+      y[t + 1][r] = s1;
+      y[t + 2][r] = s2;
+      y[t + 3][r] = s3;
+    }
+    for (size_t t = n4; t < n; ++t) y[t][r] = dot(a, x[t]);
   }
   return y;
 }
@@ -82,7 +105,7 @@ int64_t meta_int(const GgufFile& f, const std::string& key, int64_t fallback) {
 
 }  // namespace
 
-std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::vector<int32_t>& tokens) {
+std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::vector<int32_t>& tokens, size_t first_row) {
   const int n_embd = static_cast<int>(meta_int(f, "llama.embedding_length", 0));
   const int n_layer = static_cast<int>(meta_int(f, "llama.block_count", 0));
   const int n_head = static_cast<int>(meta_int(f, "llama.attention.head_count", 0));
@@ -96,8 +119,8 @@ std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::
   if (n_embd == 0 || n_layer == 0 || n_head == 0) return {};
 
   Tensor embd = load(f, "token_embd.weight");
-  Tensor out = load(f, "output.weight");
-  if (out.rows.empty()) out = embd;
+  Tensor out_own = load(f, "output.weight");
+  const Tensor& out = out_own.rows.empty() ? embd : out_own;  // tied: the embedding is the output
   Tensor out_norm = load(f, "output_norm.weight");
   Tensor freqs = load(f, "rope_freqs.weight");
   Vec factors = freqs.rows.empty() ? Vec() : freqs.rows[0];
@@ -113,17 +136,15 @@ std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::
            wo = load(f, name("attn_output.weight")), ffn_norm = load(f, name("ffn_norm.weight")),
            wg = load(f, name("ffn_gate.weight")), wu = load(f, name("ffn_up.weight")),
            wd = load(f, name("ffn_down.weight"));
-    Mat q(n), k(n), v(n);
+    Mat a(n);
+    for (size_t t = 0; t < n; ++t) a[t] = rms_norm(h[t], attn_norm.rows[0], eps);
+    Mat q = matmul(wq.rows, a), k = matmul(wk.rows, a), v = matmul(wv.rows, a);
     for (size_t t = 0; t < n; ++t) {
-      Vec a = rms_norm(h[t], attn_norm.rows[0], eps);
-      q[t] = matvec(wq.rows, a);
-      k[t] = matvec(wk.rows, a);
-      v[t] = matvec(wv.rows, a);
       rope(q[t], n_head, head_dim, n_rot, static_cast<int>(t), base, factors);
       rope(k[t], n_head_kv, head_dim, n_rot, static_cast<int>(t), base, factors);
     }
+    Mat o(n, Vec(static_cast<size_t>(n_head * head_dim), 0.0));
     for (size_t t = 0; t < n; ++t) {
-      Vec o(static_cast<size_t>(n_head * head_dim), 0.0);
       for (int hh = 0; hh < n_head; ++hh) {
         int g = hh / (n_head / n_head_kv);
         Vec s(t + 1);
@@ -137,20 +158,30 @@ std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::
         double sum = 0;
         for (double& x : s) sum += (x = std::exp(x - mx));
         for (size_t j = 0; j <= t; ++j) {
-          for (int d = 0; d < head_dim; ++d) o[static_cast<size_t>(hh * head_dim + d)] += s[j] / sum * v[j][static_cast<size_t>(g * head_dim + d)];
+          for (int d = 0; d < head_dim; ++d) o[t][static_cast<size_t>(hh * head_dim + d)] += s[j] / sum * v[j][static_cast<size_t>(g * head_dim + d)];
         }
       }
-      Vec proj = matvec(wo.rows, o);
-      for (size_t i = 0; i < proj.size(); ++i) h[t][i] += proj[i];
-      Vec m = rms_norm(h[t], ffn_norm.rows[0], eps);
-      Vec gate = matvec(wg.rows, m), up = matvec(wu.rows, m);
-      for (size_t i = 0; i < gate.size(); ++i) gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];
-      Vec down = matvec(wd.rows, gate);
-      for (size_t i = 0; i < down.size(); ++i) h[t][i] += down[i];
+    }
+    Mat proj = matmul(wo.rows, o);
+    Mat m(n);
+    for (size_t t = 0; t < n; ++t) {
+      for (size_t i = 0; i < proj[t].size(); ++i) h[t][i] += proj[t][i];
+      m[t] = rms_norm(h[t], ffn_norm.rows[0], eps);
+    }
+    Mat gate = matmul(wg.rows, m), up = matmul(wu.rows, m);
+    for (size_t t = 0; t < n; ++t) {
+      for (size_t i = 0; i < gate[t].size(); ++i) gate[t][i] = gate[t][i] / (1.0 + std::exp(-gate[t][i])) * up[t][i];
+    }
+    Mat down = matmul(wd.rows, gate);
+    for (size_t t = 0; t < n; ++t) {
+      for (size_t i = 0; i < down[t].size(); ++i) h[t][i] += down[t][i];
     }
   }
+  Mat normed;
+  for (size_t t = first_row; t < n; ++t) normed.push_back(rms_norm(h[t], out_norm.rows[0], eps));
+  Mat scored = matmul(out.rows, normed);
   Mat logits(n);
-  for (size_t t = 0; t < n; ++t) logits[t] = matvec(out.rows, rms_norm(h[t], out_norm.rows[0], eps));
+  for (size_t t = first_row; t < n; ++t) logits[t] = std::move(scored[t - first_row]);
   return logits;
 }
 

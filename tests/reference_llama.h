@@ -11,7 +11,9 @@
 namespace maas::testing {
 
 // Logits [n_tokens][n_vocab] for every position of `tokens`, or an empty vector if the file
-// cannot be read (the test reports it).
-std::vector<std::vector<double>> reference_logits(const GgufFile& file, const std::vector<int32_t>& tokens);
+// cannot be read (the test reports it). Rows before first_row are left empty (the output
+// product is skipped there: perplexity scores only the second half of a chunk).
+std::vector<std::vector<double>> reference_logits(const GgufFile& file, const std::vector<int32_t>& tokens,
+                                                  size_t first_row = 0);
 
 }  // namespace maas::testing

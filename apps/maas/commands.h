@@ -15,6 +15,8 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_model(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
+// `maas perplexity`: perplexity and KL divergence from a base run (cmd_perplexity.cc).
+int cmd_perplexity(const std::vector<std::string>& args);
 int cmd_worker(const std::vector<std::string>& args);
 int cmd_serve(const std::vector<std::string>& args);
 int cmd_model_check(const std::vector<std::string>& args);

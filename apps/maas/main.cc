@@ -52,6 +52,9 @@ const char* kUsage =
     "  tokenize --model PATH --text T [--no-special]   print token ids as a JSON array\n"
     "  bench --model PATH        prompt processing and generation speed (like llama-bench)\n"
     "      -p 512 -n 128 -r 3 --threads N --output json\n"
+    "  perplexity --model PATH --file TEXT   perplexity over a text (like llama-perplexity)\n"
+    "      --ctx 512 --chunks K --batch 512 --threads N\n"
+    "      --kl-divergence-base FILE [--kl-divergence]   save this run's log-probabilities, or compare with them\n"
     "\n"
     "  --help                    this text\n";
 
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
   if (cmd == "model") return maas::cmd_model(rest);
   if (cmd == "tokenize") return maas::cmd_tokenize(rest);
   if (cmd == "bench") return maas::cmd_bench(rest);
+  if (cmd == "perplexity") return maas::cmd_perplexity(rest);
   if (cmd == "worker") return maas::cmd_worker(rest);
   if (cmd == "serve") return maas::cmd_serve(rest);
   if (maas::is_platform_command(cmd)) return maas::cmd_platform(cmd, rest);

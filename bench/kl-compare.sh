@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# KL divergence from exact arithmetic, maas beside llama.cpp, on the same GGUF files: for each
+# file, maas-referee writes the exact base (double-precision forward pass on the file's own
+# dequantized weights), then `maas perplexity --kl-divergence` scores maas under each kernel
+# variant and llama.cpp's `llama-perplexity --kl-divergence` scores llama.cpp against the same
+# base file. Prints one markdown row per (file, engine). llama.cpp is built by you, outside
+# this repository:
+#   LLAMA_PERPLEXITY=/path/to/llama-perplexity bench/kl-compare.sh TEXT models/1b-q4_k_m.gguf [more.gguf ...]
+# Options via the environment: BUILD (build), CTX (512), CHUNKS (4), THREADS (2),
+# VARIANTS ("default avx2 scalar"), OUT (a directory for the base files; a temporary one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${BUILD:-build}" CTX="${CTX:-512}" CHUNKS="${CHUNKS:-4}" THREADS="${THREADS:-2}"
+VARIANTS="${VARIANTS:-default avx2 scalar}"
+text="$1"; shift
+out="${OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD)  ctx: $CTX  chunks: $CHUNKS  threads: $THREADS"
+echo "| model | engine | mean KLD | median KLD | max KLD | same top | RMS Δp | PPL |"
+echo "| ----- | ------ | -------: | ---------: | ------: | -------: | -----: | --: |"
+field() { awk -F: -v k="$2" 'index($0, k) == 1 { sub(/^[ \t]+/, "", $2); split($2, v, " "); print v[1] }' "$1"; }
+for model in "$@"; do
+  name=$(basename "$model" .gguf)
+  base="$out/$name.exact.kld"
+  [ -f "$base" ] || "$BUILD/bin/maas-referee" --model "$model" --file "$text" --ctx "$CTX" --chunks "$CHUNKS" \
+    --kl-divergence-base "$base" >"$out/$name.referee.txt" 2>&1
+  for v in $VARIANTS; do
+    log="$out/$name.maas-$v.txt"
+    if [ "$v" = default ]; then env -u MAAS_KERNELS "$BUILD/bin/maas" perplexity --model "$model" --kl-divergence-base "$base" \
+      --kl-divergence --threads "$THREADS" >"$log" 2>/dev/null
+    else MAAS_KERNELS="$v" "$BUILD/bin/maas" perplexity --model "$model" --kl-divergence-base "$base" --kl-divergence \
+      --threads "$THREADS" >"$log" 2>/dev/null; fi
+    echo "| $name | maas $v | $(field "$log" "Mean    KLD") | $(field "$log" "Median  KLD") | $(field "$log" "Maximum KLD") |" \
+         "$(field "$log" "Same top token") % | $(field "$log" "RMS Δp") % | $(field "$log" "PPL(run)") |"
+  done
+  if [ -n "${LLAMA_PERPLEXITY:-}" ]; then
+    log="$out/$name.llama.txt"
+    "$LLAMA_PERPLEXITY" -m "$model" --kl-divergence-base "$base" --kl-divergence -c "$CTX" -b "$CTX" -t "$THREADS" >"$log" 2>&1
+    echo "| $name | llama.cpp | $(field "$log" "Mean    KLD") | $(field "$log" "Median  KLD") | $(field "$log" "Maximum KLD") |" \
+         "$(field "$log" "Same top p") % | $(field "$log" "RMS Δp") % | $(field "$log" "Mean PPL(Q)  ") |"
+  fi
+done
