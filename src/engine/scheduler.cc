@@ -74,7 +74,15 @@ SchedulerOutput Scheduler::schedule() {
   schedule_decodes(out);
   // The budget holds while a stream is waiting for its next token; otherwise full chunks.
   timed_ = options_.step_time_target_s > 0 && cost_ != nullptr && !out.chunks.empty();
-  if (timed_) target_s_ = std::max(options_.step_time_target_s, cost_->predict(shape_) * (1 + options_.prefill_share));
+  if (timed_) {
+    // The budget holds whenever the decodes alone fit in it; only when they do not (a slow or
+    // busy machine, many streams) may prompts add prefill_share of the decodes' time. (Growing
+    // the step as soon as the decodes passed 1 / (1 + share) of the budget let a cost model whose
+    // decode-only extrapolation ran high put every step over the budget: bench/NOTES.md.)
+    const double decodes = cost_->predict(shape_);
+    target_s_ = decodes > options_.step_time_target_s ? decodes * (1 + options_.prefill_share)
+                                                       : options_.step_time_target_s;
+  }
   schedule_prompts(out);
   out.shape = shape_of(out.chunks);
   out.budgeted = timed_;
