@@ -48,27 +48,27 @@ class ForwardTest : public ::testing::TestWithParam<Case> {};
 TEST_P(ForwardTest, MatchesReferenceThroughCache) {
   const Case& c = GetParam();
   std::string path = testing::write_model(testing::small_options(c.type), kVocab, "fwd_" + c.type + ".gguf");
-  auto model = LlamaModel::load(path);
+  auto model = LlamaModel::load(path, {.n_threads = 2});
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   const std::vector<int32_t> toks = prompt_tokens(20, 1);
   auto ref = testing::reference_logits((*model)->file(), toks);
   ASSERT_EQ(ref.size(), toks.size());
 
-  ThreadPool pool(2);
-  KvCache cache((*model)->config(), 4, 8);
+  auto cache = (*model)->allocate_kv_cache({.n_blocks = 4, .block_size = 8});
+  ASSERT_TRUE(cache.ok());
   std::vector<int32_t> table = {2, 0, 3};  // deliberately out of order: paging must not matter
   std::vector<float> logits(static_cast<size_t>(kVocab) * 12);
   Batch prefill;
   prefill.tokens.assign(toks.begin(), toks.begin() + 12);
   prefill.seqs.push_back({table.data(), 3, 0, 12, true});
-  (*model)->forward(prefill, cache, pool, logits.data());
+  (*model)->forward(prefill, **cache, logits.data());
   double worst = 0;
   for (int t = 0; t < 12; ++t) worst = std::max(worst, rel_error(&logits[static_cast<size_t>(t) * kVocab], ref[static_cast<size_t>(t)]));
   for (int t = 12; t < 20; ++t) {
     Batch step;
     step.tokens.push_back(toks[static_cast<size_t>(t)]);
     step.seqs.push_back({table.data(), 3, t, 1, false});
-    (*model)->forward(step, cache, pool, logits.data());
+    (*model)->forward(step, **cache, logits.data());
     worst = std::max(worst, rel_error(logits.data(), ref[static_cast<size_t>(t)]));
   }
   std::printf("[ %-7s ] max relative logit error %.3g (tolerance %.3g)\n", c.type.c_str(), worst, c.tolerance);
@@ -87,7 +87,7 @@ TEST(Forward, TwoSequencesShareABatch) {
   opts.tied_embeddings = false;
   opts.llama31_rope_scaling = true;
   std::string path = testing::write_model(opts, kVocab, "fwd_batch.gguf");
-  auto model = LlamaModel::load(path);
+  auto model = LlamaModel::load(path, {.n_threads = 2});
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   EXPECT_FALSE((*model)->config().tied_embeddings);
   EXPECT_TRUE((*model)->config().has_rope_freqs);
@@ -95,21 +95,21 @@ TEST(Forward, TwoSequencesShareABatch) {
   auto ref_a = testing::reference_logits((*model)->file(), a);
   auto ref_b = testing::reference_logits((*model)->file(), b);
 
-  ThreadPool pool(2);
-  KvCache cache((*model)->config(), 4, 4);
+  auto cache = (*model)->allocate_kv_cache({.n_blocks = 4, .block_size = 4});
+  ASSERT_TRUE(cache.ok());
   std::vector<int32_t> table_a = {0, 1, 2}, table_b = {3};
   std::vector<float> logits(static_cast<size_t>(kVocab) * 2);
   // a: first 8 tokens alone
   Batch first;
   first.tokens.assign(a.begin(), a.begin() + 8);
   first.seqs.push_back({table_a.data(), 3, 0, 8, false});
-  (*model)->forward(first, cache, pool, logits.data());
+  (*model)->forward(first, **cache, logits.data());
   // then a's 9th token and b's first 4 tokens together
   Batch mixed;
   mixed.tokens = {a[8], b[0], b[1], b[2], b[3]};
   mixed.seqs.push_back({table_a.data(), 3, 8, 1, false});
   mixed.seqs.push_back({table_b.data(), 1, 0, 4, false});
-  (*model)->forward(mixed, cache, pool, logits.data());
+  (*model)->forward(mixed, **cache, logits.data());
   EXPECT_LT(rel_error(&logits[0], ref_a[8]), 1e-4);
   EXPECT_LT(rel_error(&logits[kVocab], ref_b[3]), 1e-4);
 }

@@ -51,8 +51,8 @@ std::string write_llama3_model(const std::string& type) {
 }
 
 std::vector<int32_t> greedy(LlamaModel& m, const std::vector<int32_t>& prompt, int n) {
-  ThreadPool pool(2);
-  KvCache cache(m.config(), 8, 16);
+  auto cache = m.allocate_kv_cache({.n_blocks = 8, .block_size = 16});
+  EXPECT_TRUE(cache.ok());
   std::vector<int32_t> table = {0, 1, 2, 3, 4, 5, 6, 7};
   std::vector<float> logits(static_cast<size_t>(m.config().n_vocab));
   Batch b;
@@ -61,7 +61,7 @@ std::vector<int32_t> greedy(LlamaModel& m, const std::vector<int32_t>& prompt, i
   std::vector<int32_t> out;
   int32_t pos = static_cast<int32_t>(prompt.size());
   for (int i = 0; i < n; ++i) {
-    m.forward(b, cache, pool, logits.data());
+    m.forward(b, **cache, logits.data());
     int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
     out.push_back(next);
     b.tokens = {next};
@@ -77,7 +77,7 @@ TEST(GoldenDecode, GreedyIdsMatchTheRecording) {
   const bool update = env("MAAS_UPDATE_GOLDEN") == "1";
   for (const std::string type : {"f32", "q8_0", "q4_k_m"}) {
     std::string path = write_llama3_model(type);
-    auto model = LlamaModel::load(path);
+    auto model = LlamaModel::load(path, {.n_threads = 2});
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     auto tok = Tokenizer::from_gguf((*model)->file());
     ASSERT_TRUE(tok.ok()) << tok.status().to_string();

@@ -47,22 +47,22 @@ TEST_P(KlRegression, MeanKlFromExactStaysWithinBound) {
   auto opts = testing::small_options(c.type);
   opts.out_scale = 4.0f;
   std::string path = testing::write_model(opts, kVocab, "kl_" + c.type + ".gguf");
-  auto model = LlamaModel::load(path);
+  auto model = LlamaModel::load(path, {.n_threads = 2});
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   std::vector<int32_t> toks(kTokens);
   for (int i = 0; i < kTokens; ++i) toks[static_cast<size_t>(i)] = (i * 193 + 71) % kVocab;
   auto ref = testing::reference_logits((*model)->file(), toks);
   ASSERT_EQ(ref.size(), toks.size());
 
-  ThreadPool pool(2);
-  KvCache cache((*model)->config(), kTokens / 16, 16);
+  auto cache = (*model)->allocate_kv_cache({.n_blocks = kTokens / 16, .block_size = 16});
+  ASSERT_TRUE(cache.ok());
   std::vector<int32_t> table(kTokens / 16);
   for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<int32_t>(i);
   std::vector<float> logits(static_cast<size_t>(kVocab) * kTokens);
   Batch batch;
   batch.tokens = toks;
   batch.seqs.push_back({table.data(), static_cast<int32_t>(table.size()), 0, kTokens, true});
-  (*model)->forward(batch, cache, pool, logits.data());
+  (*model)->forward(batch, **cache, logits.data());
 
   eval::KlAccumulator acc;
   std::vector<double> base(kVocab);

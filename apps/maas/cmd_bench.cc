@@ -12,14 +12,13 @@
 #include "args.h"
 #include "commands.h"
 #include "kernels/kernels.h"
-#include "model/llama.h"
+#include "model/model.h"
 
 namespace maas {
 namespace {
 
 struct BenchContext {
-  LlamaModel* model;
-  ThreadPool* pool;
+  Model* model;
   KvCache* cache;
   std::vector<int32_t> table;
   std::vector<float> logits;
@@ -42,7 +41,7 @@ double run_pp(BenchContext& b, int n, int n_batch) {
     Batch batch;
     batch.tokens.assign(toks.begin() + start, toks.begin() + start + len);
     batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), start, len, false});
-    b.model->forward(batch, *b.cache, *b.pool, b.logits.data());
+    b.model->forward(batch, *b.cache, b.logits.data());
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -55,7 +54,7 @@ double run_tg(BenchContext& b, int n) {
     Batch batch;
     batch.tokens.push_back(toks[static_cast<size_t>(i)]);
     batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), i, 1, false});
-    b.model->forward(batch, *b.cache, *b.pool, b.logits.data());
+    b.model->forward(batch, *b.cache, b.logits.data());
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -70,10 +69,10 @@ void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o"}, {});
+  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o", "--device"}, {});
   if (!args.ok()) return report_error(args.status().message(), 2);
   std::string path = args->get("--model", args->get("-m"));
-  if (path.empty()) return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [--output json]", 2);
+  if (path.empty()) return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [--device cpu|cuda[:N]] [--output json]", 2);
   auto p = args->get_int("-p", 512, 0, 1 << 16);
   auto n = args->get_int("-n", 128, 0, 1 << 16);
   auto r = args->get_int("-r", 3, 1, 1000);
@@ -88,16 +87,20 @@ int cmd_bench(const std::vector<std::string>& argv) {
 
   std::fprintf(stderr, "loading %s ...\n", path.c_str());
   const auto load_start = std::chrono::steady_clock::now();
-  auto model = LlamaModel::load(path);
+  LoadOptions load;
+  load.device = args->get("--device", "cpu");
+  load.n_threads = threads;
+  auto model = load_model(path, load);
   if (!model.ok()) return report_error(model.status().message());
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  ThreadPool pool(threads);
+  const Backend& backend = (*model)->backend();
   const int32_t bs = 16, positions = static_cast<int32_t>(std::max(*p, *n)) + bs;
-  KvCache cache((*model)->config(), positions / bs + 1, bs);
+  auto cache = (*model)->allocate_kv_cache({.n_blocks = positions / bs + 1, .block_size = bs});
+  if (!cache.ok()) return report_error(cache.status().message());
   std::fprintf(stderr, "loaded in %.2f s; KV cache %.1f MiB (%d blocks of %d)\n", load_s,
-               static_cast<double>(cache.bytes()) / 1048576.0, cache.n_blocks(), bs);
-  BenchContext b{model->get(), &pool, &cache, {}, {}, std::mt19937(1234)};
-  b.table.resize(static_cast<size_t>(cache.n_blocks()));
+               static_cast<double>((*cache)->bytes()) / 1048576.0, (*cache)->n_blocks(), bs);
+  BenchContext b{model->get(), cache->get(), {}, {}, std::mt19937(1234)};
+  b.table.resize(static_cast<size_t>((*cache)->n_blocks()));
   std::iota(b.table.begin(), b.table.end(), 0);
   // Batches ask for the last position's logits only (all_logits false): one row, as llama-bench.
   b.logits.resize(static_cast<size_t>((*model)->config().n_vocab));
@@ -114,13 +117,13 @@ int cmd_bench(const std::vector<std::string>& argv) {
     double mean, sd;
     mean_sd(tps, &mean, &sd);
     if (json) {
-      results.push_back({{"model", (*model)->config().name}, {"file_bytes", f.file_size()}, {"threads", pool.n_threads()},
+      results.push_back({{"model", (*model)->config().name}, {"file_bytes", f.file_size()}, {"threads", backend.n_threads()},
                          {"kernels", kernel_variant()}, {"test", test}, {"tokens", tokens}, {"t_s_mean", mean}, {"t_s_sd", sd},
                          {"samples_t_s", tps}});
     } else {
       std::printf("| %s | %.2f GiB | %.2f B | CPU (%s) | %d | %s | %.2f ± %.2f |\n", (*model)->config().name.c_str(),
                   f.file_size() / 1073741824.0, LlamaConfig::count_parameters(f) / 1e9, kernel_variant().c_str(),
-                  pool.n_threads(), test.c_str(), mean, sd);
+                  backend.n_threads(), test.c_str(), mean, sd);
       std::fflush(stdout);
     }
   };

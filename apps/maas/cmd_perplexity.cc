@@ -15,7 +15,7 @@
 #include "commands.h"
 #include "eval/perplexity.h"
 #include "kernels/kernels.h"
-#include "model/llama.h"
+#include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maas {
@@ -28,8 +28,7 @@ constexpr char kUsage[] =
 // The engine as a source of chunk logits: positions before `first` in batches that return no
 // logits, then the scored half with every position's logits.
 struct EngineRun {
-  LlamaModel* model;
-  ThreadPool* pool;
+  Model* model;
   KvCache* cache;
   std::vector<int32_t> table;
   int32_t n_batch;
@@ -44,7 +43,7 @@ struct EngineRun {
       batch.tokens.assign(input.begin() + start, input.begin() + end);
       const bool scored = start >= first;
       batch.seqs.push_back({table.data(), static_cast<int32_t>(table.size()), start, end - start, scored});
-      model->forward(batch, *cache, *pool, scored ? out + static_cast<size_t>(start - first) * n_vocab : scratch.data());
+      model->forward(batch, *cache, scored ? out + static_cast<size_t>(start - first) * n_vocab : scratch.data());
       start = end;
     }
     return Status::Ok();
@@ -119,7 +118,9 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
     if (!r.ok()) return report_error(r.status().message());
     reader = std::move(*r);
   }
-  auto model = LlamaModel::load(args->get("--model"));
+  LoadOptions load;
+  load.n_threads = static_cast<int>(*threads);
+  auto model = load_model(args->get("--model"), load);
   if (!model.ok()) return report_error(model.status().message());
   auto tok = Tokenizer::from_gguf((*model)->file());
   if (!tok.ok()) return report_error(tok.status().message());
@@ -143,14 +144,14 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
   o.save = writer.get();
   o.compare = reader.get();
 
-  ThreadPool pool(static_cast<int>(*threads));
   const int32_t bs = 16;
-  KvCache cache((*model)->config(), (o.n_ctx + bs - 1) / bs, bs);
-  EngineRun run{model->get(), &pool, &cache, std::vector<int32_t>(static_cast<size_t>(cache.n_blocks())),
+  auto cache = (*model)->allocate_kv_cache({.n_blocks = (o.n_ctx + bs - 1) / bs, .block_size = bs});
+  if (!cache.ok()) return report_error(cache.status().message());
+  EngineRun run{model->get(), cache->get(), std::vector<int32_t>(static_cast<size_t>((*cache)->n_blocks())),
                 static_cast<int32_t>(*n_batch), std::vector<float>(static_cast<size_t>(n_vocab))};
   std::iota(run.table.begin(), run.table.end(), 0);
   std::fprintf(stderr, "perplexity: %zu tokens, %d chunks of %d, scoring the last %d of each; kernels %s, %d threads\n",
-               tokens.size(), o.n_chunk, o.n_ctx, o.n_ctx - 1 - o.n_ctx / 2, kernel_variant().c_str(), pool.n_threads());
+               tokens.size(), o.n_chunk, o.n_ctx, o.n_ctx - 1 - o.n_ctx / 2, kernel_variant().c_str(), (*model)->backend().n_threads());
   const auto t0 = std::chrono::steady_clock::now();
   o.progress = [t0](int32_t done, int32_t total, double ppl) { progress_bar(done, total, ppl, t0); };
   auto result = eval::evaluate_chunks(tokens, o, std::ref(run));

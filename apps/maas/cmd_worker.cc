@@ -12,6 +12,7 @@
 // with the prompts behind them.
 // --weights-cache DIR --weights-sha256 HEX (the model file's SHA-256): the re-laid weights live in a
 // file of DIR that every worker of the model on this machine maps shared (model/load_options.h).
+// --device cpu|cuda[:N] (default cpu): the backend (model/backend.h); --threads N its CPU threads.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -82,7 +83,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
-                                 "--weights-cache", "--weights-sha256"},
+                                 "--weights-cache", "--weights-sha256", "--device"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
@@ -91,6 +92,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.model_name = args->get("--served-model-name");
   o.load.weights_cache_dir = args->get("--weights-cache");
   o.load.weights_sha256 = args->get("--weights-sha256");
+  o.load.device = args->get("--device", "cpu");
   if (Status s = o.load.validate(); !s.ok()) return report_error(s.message(), 2);
   o.host = args->get("--host", "127.0.0.1");
   o.api_keys = args->get_all("--api-key");
@@ -117,7 +119,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
     *f.out = *v;
   }
   o.port = static_cast<uint16_t>(port);
-  o.engine.n_threads = static_cast<int>(threads);
+  o.load.n_threads = static_cast<int>(threads);
   o.engine.n_ctx = static_cast<int32_t>(ctx);
   o.engine.n_kv_blocks = static_cast<int32_t>(blocks);
   o.engine.max_num_seqs = static_cast<int32_t>(seqs);

@@ -38,7 +38,7 @@ struct Engine::Impl {
   void deliver();
 };
 
-Engine::Engine(LlamaModel& model, const Tokenizer& tokenizer, EngineOptions options) : impl_(std::make_unique<Impl>()) {
+Engine::Engine(Model& model, const Tokenizer& tokenizer, EngineOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = resolve_engine_options(options, model.config());
   impl_->core = std::make_unique<EngineCore>(model, tokenizer, impl_->options);
   impl_->snapshot = impl_->core->stats();

@@ -19,7 +19,7 @@
 
 #include "base/status.h"
 #include "engine/request.h"
-#include "model/llama.h"
+#include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maas {
@@ -36,7 +36,6 @@ struct StepReport {
 inline constexpr double kDefaultStepTimeTarget = 0.2;  // see bench/RESULTS.md (issue 14)
 
 struct EngineOptions {
-  int n_threads = 0;                 // compute threads (0 = all cores)
   int32_t n_ctx = 4096;              // max positions per sequence (<= model's training context)
   int32_t kv_block_size = 16;        // token slots per KV block
   int32_t n_kv_blocks = 0;           // 0: enough for max_num_seqs sequences of n_ctx / 4 on average, at least one full context
@@ -78,8 +77,9 @@ struct EngineStats {
 
 class Engine {
  public:
-  // The model and tokenizer must outlive the engine.
-  Engine(LlamaModel& model, const Tokenizer& tokenizer, EngineOptions options);
+  // The model and tokenizer must outlive the engine; one engine at a time drives a model (its
+  // backend computes with the threads the model was loaded with).
+  Engine(Model& model, const Tokenizer& tokenizer, EngineOptions options);
   ~Engine();  // stops the thread; unfinished requests get a final output with finish "cancelled"
 
   void start();

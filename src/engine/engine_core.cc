@@ -28,19 +28,26 @@ EngineOptions resolve_engine_options(const EngineOptions& o, const LlamaConfig& 
   return r;
 }
 
-EngineCore::EngineCore(LlamaModel& model, const Tokenizer& tokenizer, const EngineOptions& resolved)
+namespace {
+std::unique_ptr<KvCache> allocate_cache(Model& model, const EngineOptions& o) {
+  auto cache = model.allocate_kv_cache({.n_blocks = o.n_kv_blocks, .block_size = o.kv_block_size});
+  CHECK_MSG(cache.ok(), cache.status().message().c_str());  // F32 in host memory: only OOM fails
+  return std::move(*cache);
+}
+}  // namespace
+
+EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineOptions& resolved)
     : model_(model),
       tokenizer_(tokenizer),
       options_(resolved),
-      pool_(resolved.n_threads),
-      cache_(model.config(), resolved.n_kv_blocks, resolved.kv_block_size),
+      cache_(allocate_cache(model, resolved)),
       blocks_(resolved.n_kv_blocks, resolved.kv_block_size),
       scheduler_(SchedulerOptions{resolved.max_num_seqs, resolved.max_batch_tokens, resolved.n_ctx,
                                   resolved.enable_prefix_caching, resolved.step_time_target_s,
                                   resolved.min_prefill_tokens, resolved.prefill_share,
                                   resolved.long_prefill_threshold},
                  blocks_, &cost_model_),
-      runner_(model, cache_, pool_) {
+      runner_(model, *cache_) {
   for (int32_t id = 0; id < tokenizer.n_vocab(); ++id) {
     if (tokenizer.is_eog(id)) eog_ids_.push_back(id);
   }

@@ -20,7 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include "base/thread_pool.h"
 #include "engine/block_manager.h"
 #include "engine/engine.h"
 #include "engine/model_runner.h"
@@ -45,7 +44,7 @@ struct PendingOutput {
 
 class EngineCore {
  public:
-  EngineCore(LlamaModel& model, const Tokenizer& tokenizer, const EngineOptions& resolved);
+  EngineCore(Model& model, const Tokenizer& tokenizer, const EngineOptions& resolved);
 
   // InvalidArgument when the request is malformed or cannot fit the context.
   Status validate(const EngineRequest& request) const;
@@ -92,11 +91,10 @@ class EngineCore {
   void call(RequestState& r, RequestOutput&& out);
   void forget(RequestState& r);
 
-  LlamaModel& model_;
+  Model& model_;
   const Tokenizer& tokenizer_;
   EngineOptions options_;
-  ThreadPool pool_;
-  KvCache cache_;
+  std::unique_ptr<KvCache> cache_;  // in the model's backend
   BlockManager blocks_;
   StepCostModel cost_model_;  // learned from every step; the scheduler plans with it
   Scheduler scheduler_;

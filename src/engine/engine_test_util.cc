@@ -32,7 +32,7 @@ EngineTestModel& engine_test_model() {
     std::string out = ::testing::TempDir() + "/engine_test_model.gguf";
     CHECK(w.write(out).ok());
     auto* r = new EngineTestModel();
-    auto model = LlamaModel::load(out);
+    auto model = load_model(out, {.n_threads = 2});
     CHECK(model.ok());
     r->model = std::move(*model);
     auto tok = Tokenizer::from_gguf(r->model->file());
@@ -45,7 +45,6 @@ EngineTestModel& engine_test_model() {
 
 EngineOptions test_engine_options() {
   EngineOptions o;
-  o.n_threads = 2;
   o.n_ctx = 512;
   o.kv_block_size = 16;
   o.n_kv_blocks = 256;

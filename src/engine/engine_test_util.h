@@ -11,18 +11,18 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "model/llama.h"
+#include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maas::testing {
 
 struct EngineTestModel {
-  std::unique_ptr<LlamaModel> model;
+  std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
 };
 EngineTestModel& engine_test_model();
 
-// Options sized for the tests: 2 threads, n_ctx 512, 16-token blocks.
+// Options sized for the tests: n_ctx 512, 16-token blocks (the model computes with 2 threads).
 EngineOptions test_engine_options();
 // BOS followed by `len - 1` pseudo-random ordinary tokens (deterministic in `seed`).
 std::vector<int32_t> test_prompt(int len, uint32_t seed);

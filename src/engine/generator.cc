@@ -16,7 +16,9 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 StatusOr<std::unique_ptr<Generator>> Generator::load(const std::string& path, const GeneratorOptions& o) {
   std::unique_ptr<Generator> g(new Generator());
-  ASSIGN_OR_RETURN(g->model_, LlamaModel::load(path));
+  LoadOptions load;
+  load.n_threads = o.n_threads;
+  ASSIGN_OR_RETURN(g->model_, load_model(path, load));
   ASSIGN_OR_RETURN(g->tokenizer_, Tokenizer::from_gguf(g->model_->file()));
   if (g->tokenizer_->n_vocab() != g->model_->config().n_vocab) {
     return invalid_argument("the vocabulary has " + std::to_string(g->tokenizer_->n_vocab()) +
@@ -24,11 +26,10 @@ StatusOr<std::unique_ptr<Generator>> Generator::load(const std::string& path, co
   }
   ASSIGN_OR_RETURN(ChatTemplate tmpl, chat_template_from_gguf(g->model_->file()));
   g->template_ = std::make_unique<ChatTemplate>(std::move(tmpl));
-  g->pool_ = std::make_unique<ThreadPool>(o.n_threads);
   g->n_ctx_ = std::min(o.n_ctx, g->model_->config().n_ctx_train);
   g->n_batch_ = std::max(1, o.n_batch);
   int32_t n_blocks = (g->n_ctx_ + kBlockSize - 1) / kBlockSize;
-  g->cache_ = std::make_unique<KvCache>(g->model_->config(), n_blocks, kBlockSize);
+  ASSIGN_OR_RETURN(g->cache_, g->model_->allocate_kv_cache({.n_blocks = n_blocks, .block_size = kBlockSize}));
   g->block_table_.resize(static_cast<size_t>(n_blocks));
   std::iota(g->block_table_.begin(), g->block_table_.end(), 0);
   return g;
@@ -49,7 +50,7 @@ Status Generator::prefill(const std::vector<int32_t>& tokens, int32_t from, std:
     Batch batch;
     batch.tokens.assign(tokens.begin() + start, tokens.begin() + start + len);
     batch.seqs.push_back(BatchSequence{block_table_.data(), static_cast<int32_t>(block_table_.size()), start, len, false});
-    model_->forward(batch, *cache_, *pool_, logits.data());
+    model_->forward(batch, *cache_, logits.data());
   }
   return Status::Ok();
 }
@@ -59,7 +60,7 @@ void Generator::step(int32_t token, std::vector<float>& logits) {
   batch.tokens.push_back(token);
   int32_t pos = static_cast<int32_t>(cached_.size());
   batch.seqs.push_back(BatchSequence{block_table_.data(), static_cast<int32_t>(block_table_.size()), pos, 1, false});
-  model_->forward(batch, *cache_, *pool_, logits.data());
+  model_->forward(batch, *cache_, logits.data());
   cached_.push_back(token);
 }
 

@@ -2,7 +2,7 @@
 //
 // What `maas run` uses: the loaded model with its tokenizer and chat template, a KV cache for
 // one sequence of up to n_ctx positions, and a sampler. (The server's engine core batches many
-// sequences over the same LlamaModel; this is the single-stream path.)
+// sequences over the same Model; this is the single-stream path.)
 // Thread safety: one thread drives a Generator.
 #pragma once
 
@@ -12,9 +12,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "base/thread_pool.h"
 #include "model/kv_cache.h"
-#include "model/llama.h"
+#include "model/model.h"
 #include "sampling/sampler.h"
 #include "chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -22,7 +21,7 @@
 namespace maas {
 
 struct GeneratorOptions {
-  int n_threads = 0;     // 0 = all cores
+  int n_threads = 0;     // compute threads of the CPU backend; 0 = all cores
   int32_t n_ctx = 4096;  // KV positions; capped at the model's training context
   int32_t n_batch = 512; // prompt tokens per forward pass (chunked prefill)
 };
@@ -45,7 +44,7 @@ class Generator {
  public:
   static StatusOr<std::unique_ptr<Generator>> load(const std::string& model_path, const GeneratorOptions& options);
 
-  const LlamaModel& model() const { return *model_; }
+  const Model& model() const { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ChatTemplate& chat_template() const { return *template_; }
   int32_t n_ctx() const { return n_ctx_; }
@@ -65,11 +64,10 @@ class Generator {
   Status prefill(const std::vector<int32_t>& tokens, int32_t from, std::vector<float>& logits);
   void step(int32_t token, std::vector<float>& logits);
 
-  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatTemplate> template_;
-  std::unique_ptr<ThreadPool> pool_;
-  std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<KvCache> cache_;  // declared after model_: freed before its backend
   std::vector<int32_t> block_table_;
   std::vector<int32_t> cached_;  // tokens whose K/V are in the cache, in order
   int32_t n_ctx_ = 0;

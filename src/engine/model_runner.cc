@@ -1,23 +1,13 @@
 // model_runner.cc — block copies and the batched forward pass for one step.
 #include "engine/model_runner.h"
 
-#include <algorithm>
-
 namespace maas {
 
-ModelRunner::ModelRunner(LlamaModel& model, KvCache& cache, ThreadPool& pool)
-    : model_(model), cache_(cache), pool_(pool), n_vocab_(model.config().n_vocab) {}
-
-void ModelRunner::copy_block(const BlockCopy& c) {
-  const size_t n = static_cast<size_t>(c.n_slots) * static_cast<size_t>(cache_.n_embd_kv());
-  for (int32_t layer = 0; layer < model_.config().n_layer; ++layer) {
-    std::copy_n(cache_.k(layer, c.src, 0), n, cache_.k(layer, c.dst, 0));
-    std::copy_n(cache_.v(layer, c.src, 0), n, cache_.v(layer, c.dst, 0));
-  }
-}
+ModelRunner::ModelRunner(Model& model, KvCache& cache)
+    : model_(model), cache_(cache), n_vocab_(model.config().n_vocab) {}
 
 void ModelRunner::run(const SchedulerOutput& out) {
-  for (const BlockCopy& c : out.copies) copy_block(c);
+  for (const BlockCopy& c : out.copies) model_.backend().copy_kv_block(cache_, c.src, c.dst, c.n_slots);
   batch_.tokens.clear();
   batch_.seqs.clear();
   row_offset_.clear();
@@ -32,7 +22,7 @@ void ModelRunner::run(const SchedulerOutput& out) {
     rows += c.all_logits ? static_cast<size_t>(c.n_tokens) : 1;
   }
   if (logits_.size() < rows * static_cast<size_t>(n_vocab_)) logits_.resize(rows * static_cast<size_t>(n_vocab_));
-  model_.forward(batch_, cache_, pool_, logits_.data());
+  model_.forward(batch_, cache_, logits_.data());
 }
 
 }  // namespace maas

@@ -1,5 +1,5 @@
-// model_runner.h — runs one scheduled step on the model: block copies, one batched forward
-// pass, and where each chunk's logits are. It makes no policy (house rule 6): the scheduler
+// model_runner.h — runs one scheduled step on the model: block copies (on the model's backend),
+// one batched forward pass, and where each chunk's logits are. It makes no policy (house rule 6): the scheduler
 // decided what runs, the runner only executes it.
 // Thread safety: engine thread only (the forward pass uses the model's scratch buffers).
 #pragma once
@@ -7,16 +7,16 @@
 #include <cstdint>
 #include <vector>
 
-#include "base/thread_pool.h"
 #include "engine/scheduler.h"
+#include "model/batch.h"
 #include "model/kv_cache.h"
-#include "model/llama.h"
+#include "model/model.h"
 
 namespace maas {
 
 class ModelRunner {
  public:
-  ModelRunner(LlamaModel& model, KvCache& cache, ThreadPool& pool);
+  ModelRunner(Model& model, KvCache& cache);
 
   // Runs out.copies, then the forward pass over out.chunks. Afterwards logits(i) points at
   // chunk i's rows: n_tokens rows with all_logits, else one (its last token), n_vocab each.
@@ -25,11 +25,8 @@ class ModelRunner {
   int32_t n_vocab() const { return n_vocab_; }
 
  private:
-  void copy_block(const BlockCopy& c);
-
-  LlamaModel& model_;
+  Model& model_;
   KvCache& cache_;
-  ThreadPool& pool_;
   int32_t n_vocab_;
   Batch batch_;
   std::vector<float> logits_;        // [rows, n_vocab]

@@ -1,13 +1,15 @@
-// kv_cache.cc — storage for the paged KV cache.
+// kv_cache.cc — names of the KV cache element types.
 #include "model/kv_cache.h"
 
 namespace maas {
 
-KvCache::KvCache(const LlamaConfig& c, int32_t n_blocks, int32_t block_size)
-    : n_blocks_(n_blocks), block_size_(block_size), n_embd_kv_(c.n_embd_kv()) {
-  size_t n = static_cast<size_t>(c.n_layer) * n_blocks * block_size * n_embd_kv_;
-  k_.assign(n, 0.0f);
-  v_.assign(n, 0.0f);
+const char* kv_type_name(KvType type) {
+  switch (type) {
+    case KvType::kF32: return "f32";
+    case KvType::kF16: return "f16";
+    case KvType::kQ8_0: return "q8_0";
+  }
+  return "?";
 }
 
 }  // namespace maas

@@ -2,36 +2,55 @@
 //
 // A sequence's positions 0, 1, 2, ... live in the blocks its block table lists, in order:
 // position p is slot p % block_size of block table[p / block_size]. Which blocks a sequence
-// owns is decided by the block manager (engine); this class only stores the vectors.
-// Layout: [layer][block][slot][n_embd_kv] floats for K and for V.
+// owns is decided by the block manager (engine); the cache only stores the vectors, in the
+// memory of the backend that allocated it (Backend::allocate_kv_cache) and in its element type.
+// Only that backend reads or writes it (its ops take the KvCache back); callers see its shape.
 // Thread safety: none; the forward pass writes disjoint slots from its worker threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <string>
 
 #include "model/llama_config.h"
 
 namespace maas {
 
+// Element type of the cached vectors. F32 is the default and the only one the CPU backend
+// stores today; F16 and Q8_0 are the planned options (issue 12), refused with Unimplemented.
+enum class KvType : uint8_t { kF32, kF16, kQ8_0 };
+const char* kv_type_name(KvType type);
+
+struct KvCacheOptions {
+  int32_t n_blocks = 0;
+  int32_t block_size = 16;
+  KvType type = KvType::kF32;
+};
+
 class KvCache {
  public:
-  KvCache(const LlamaConfig& config, int32_t n_blocks, int32_t block_size);
+  virtual ~KvCache() = default;
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
 
+  int32_t n_layer() const { return n_layer_; }
   int32_t n_blocks() const { return n_blocks_; }
   int32_t block_size() const { return block_size_; }
-  int32_t n_embd_kv() const { return n_embd_kv_; }
-  size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float); }
+  int32_t n_head_kv() const { return n_head_kv_; }
+  int32_t head_dim() const { return head_dim_; }
+  int32_t n_embd_kv() const { return n_head_kv_ * head_dim_; }
+  KvType type() const { return type_; }
+  // Bytes of K and V together.
+  virtual size_t bytes() const = 0;
 
-  float* k(int32_t layer, int32_t block, int32_t slot) { return k_.data() + index(layer, block, slot); }
-  float* v(int32_t layer, int32_t block, int32_t slot) { return v_.data() + index(layer, block, slot); }
+ protected:
+  KvCache(const LlamaConfig& c, const KvCacheOptions& o)
+      : n_layer_(c.n_layer), n_blocks_(o.n_blocks), block_size_(o.block_size), n_head_kv_(c.n_head_kv),
+        head_dim_(c.head_dim), type_(o.type) {}
 
  private:
-  size_t index(int32_t layer, int32_t block, int32_t slot) const {
-    return ((static_cast<size_t>(layer) * n_blocks_ + block) * block_size_ + slot) * n_embd_kv_;
-  }
-  int32_t n_blocks_, block_size_, n_embd_kv_;
-  std::vector<float> k_, v_;
+  int32_t n_layer_, n_blocks_, block_size_, n_head_kv_, head_dim_;
+  KvType type_;
 };
 
 }  // namespace maas

@@ -5,7 +5,22 @@
 
 namespace maas {
 
+StatusOr<DeviceName> parse_device(const std::string& device) {
+  if (device == "cpu") return DeviceName{DeviceName::kCpu, 0};
+  if (device == "cuda") return DeviceName{DeviceName::kCuda, 0};
+  if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8) {
+    int index = 0;
+    for (size_t i = 5; i < device.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(device[i]))) index = -1;
+      if (index >= 0) index = index * 10 + (device[i] - '0');
+    }
+    if (index >= 0) return DeviceName{DeviceName::kCuda, index};
+  }
+  return invalid_argument("unknown device '" + device.substr(0, 40) + "': expected cpu, cuda or cuda:N");
+}
+
 Status LoadOptions::validate() const {
+  RETURN_IF_ERROR(parse_device(device).status());
   if (weights_cache_dir.empty() && weights_sha256.empty()) return Status::Ok();
   if (weights_cache_dir.empty() || weights_sha256.empty()) {
     return invalid_argument("a weights cache needs both its directory and the model file's SHA-256");

@@ -1,4 +1,5 @@
-// load_options.h — how LlamaModel::load lays the weights out in memory.
+// load_options.h — where a model is loaded (device, compute threads) and how its weights are
+// laid out in memory.
 //
 // Default (no cache): the Q8_0 / Q4_0 / Q4_K / Q6_K matrices that the decode kernels stream
 // faster re-laid (kernels.h kRows16) are copied into a private buffer of each process, as the
@@ -15,6 +16,7 @@
 // back to the private copy: the cache never makes a load fail or change a logit.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/status.h"
@@ -22,13 +24,24 @@
 namespace maas {
 
 struct LoadOptions {
-  std::string weights_cache_dir;  // created if missing; empty: no cache
-  std::string weights_sha256;     // 64 hex digits (either case): SHA-256 of the GGUF file
+  std::string device = "cpu";     // the backend (backend.h make_backend): "cpu" or "cuda[:N]"
+  int n_threads = 0;              // compute threads of the CPU backend; 0 = every usable CPU
+  std::string weights_cache_dir{};  // created if missing; empty: no cache
+  std::string weights_sha256{};     // 64 hex digits (either case): SHA-256 of the GGUF file
   int weights_cache_wait_ms = 600000;  // longest wait for another process building the cache file
 
-  // InvalidArgument when only one of the two is set or the SHA-256 is not 64 hex digits.
+  // InvalidArgument when only one of the two is set, the SHA-256 is not 64 hex digits, or the
+  // device is not "cpu", "cuda" or "cuda:N".
   Status validate() const;
   bool uses_weights_cache() const { return !weights_cache_dir.empty(); }
 };
+
+// A parsed LoadOptions::device: "cpu" (index 0), "cuda" (index 0) or "cuda:N".
+struct DeviceName {
+  enum Kind : uint8_t { kCpu, kCuda } kind = kCpu;
+  int index = 0;
+};
+// InvalidArgument naming the accepted forms for anything else.
+StatusOr<DeviceName> parse_device(const std::string& device);
 
 }  // namespace maas

@@ -6,7 +6,7 @@
 namespace maas {
 
 Rope::Rope(const LlamaConfig& c, const std::vector<float>& freq_factors)
-    : head_dim_(c.head_dim), n_rot_(c.n_rot), inv_freq_(static_cast<size_t>(c.n_rot / 2)) {
+    : n_head_(c.n_head), head_dim_(c.head_dim), n_rot_(c.n_rot), inv_freq_(static_cast<size_t>(c.n_rot / 2)) {
   for (int32_t i = 0; i < n_rot_ / 2; ++i) {
     double f = std::pow(static_cast<double>(c.rope_freq_base), -2.0 * i / n_rot_);
     if (!freq_factors.empty()) f /= freq_factors[static_cast<size_t>(i)];

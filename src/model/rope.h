@@ -19,9 +19,11 @@ class Rope {
   Rope(const LlamaConfig& config, const std::vector<float>& freq_factors);
   // Rotates n_heads heads of head_dim floats each, in place, for position pos.
   void apply(float* x, int32_t n_heads, int32_t pos) const;
+  int32_t n_head() const { return n_head_; }  // query heads of the model
+  int32_t head_dim() const { return head_dim_; }
 
  private:
-  int32_t head_dim_, n_rot_;
+  int32_t n_head_, head_dim_, n_rot_;
   std::vector<double> inv_freq_;  // [n_rot/2]
 };
 

@@ -94,19 +94,19 @@ std::unique_ptr<LlamaModel> load(const std::string& path, const LoadOptions& o =
 
 // Every logit of a 12-token prompt (the prompt kernels) and of 4 single-token steps (decode).
 std::vector<float> logits(LlamaModel& model) {
-  ThreadPool pool(2);
-  KvCache cache(model.config(), 4, 8);
+  auto cache = model.allocate_kv_cache({.n_blocks = 4, .block_size = 8});
+  EXPECT_TRUE(cache.ok());
   std::vector<int32_t> table = {1, 3, 0, 2};
   std::vector<float> out(static_cast<size_t>(kVocab) * 16);
   Batch prefill;
   for (int i = 0; i < 12; ++i) prefill.tokens.push_back((i * 37 + 5) % kVocab);
   prefill.seqs.push_back({table.data(), 4, 0, 12, true});
-  model.forward(prefill, cache, pool, out.data());
+  model.forward(prefill, **cache, out.data());
   for (int t = 12; t < 16; ++t) {
     Batch step;
     step.tokens.push_back((t * 53 + 1) % kVocab);
     step.seqs.push_back({table.data(), 4, t, 1, false});
-    model.forward(step, cache, pool, out.data() + static_cast<size_t>(t) * kVocab);
+    model.forward(step, **cache, out.data() + static_cast<size_t>(t) * kVocab);
   }
   return out;
 }

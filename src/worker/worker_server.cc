@@ -72,7 +72,7 @@ Status WorkerServer::start_http() { return http_->start(); }
 uint16_t WorkerServer::port() const { return http_->port(); }
 
 Status WorkerServer::load() {
-  ASSIGN_OR_RETURN(model_, LlamaModel::load(options_.model_path, options_.load));
+  ASSIGN_OR_RETURN(model_, load_model(options_.model_path, options_.load));
   ASSIGN_OR_RETURN(tokenizer_, Tokenizer::from_gguf(model_->file()));
   ASSIGN_OR_RETURN(ChatTemplate tmpl, chat_template_from_gguf(model_->file()));
   template_ = std::make_unique<ChatTemplate>(std::move(tmpl));

@@ -19,7 +19,7 @@
 #include "chat/chat_render.h"
 #include "engine/engine.h"
 #include "http/http.h"
-#include "model/llama.h"
+#include "model/model.h"
 #include "chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "worker/output_executor.h"
@@ -34,7 +34,7 @@ struct WorkerOptions {
   uint16_t port = 8080;
   std::vector<std::string> api_keys;   // empty: no auth
   EngineOptions engine;
-  LoadOptions load;                    // shared weights cache (model/load_options.h); default: none
+  LoadOptions load;                    // device, threads, shared weights cache (model/load_options.h)
   int request_timeout_s = 600;         // per request, queued + running
   int drain_timeout_s = 30;            // SIGTERM: running streams may finish for this long
   bool default_ignore_eos = false;
@@ -68,7 +68,7 @@ class WorkerServer {
 
   WorkerOptions options_;
   std::unique_ptr<http::Server> http_;
-  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatTemplate> template_;
   std::unique_ptr<ChatRenderer> renderer_;

@@ -1,0 +1,72 @@
+// device.cc — device count, synchronisation and buffers over the CUDA runtime (host code).
+#include <cuda_runtime.h>
+
+#include <string>
+#include <utility>
+
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/device_buffer.h"
+
+namespace maas::cuda {
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" error
+    return 0;
+  }
+  return n;
+}
+
+Status synchronize() {
+  cudaError_t e = cudaDeviceSynchronize();
+  if (e != cudaSuccess) return internal_error(std::string("CUDA: ") + cudaGetErrorString(e));
+  return Status::Ok();
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (data_ != nullptr) cudaFree(data_);
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& o) noexcept
+    : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
+  if (this != &o) {
+    if (data_ != nullptr) cudaFree(data_);
+    data_ = std::exchange(o.data_, nullptr);
+    bytes_ = std::exchange(o.bytes_, 0);
+  }
+  return *this;
+}
+
+StatusOr<DeviceBuffer> DeviceBuffer::allocate(size_t bytes) {
+  if (device_count() == 0) return unavailable("no CUDA device");
+  DeviceBuffer b;
+  cudaError_t e = cudaMalloc(&b.data_, bytes);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    size_t free_bytes = 0, total = 0;
+    cudaMemGetInfo(&free_bytes, &total);
+    return resource_exhausted("CUDA: cannot allocate " + std::to_string(bytes) + " bytes (" +
+                              std::to_string(free_bytes) + " free): " + cudaGetErrorString(e));
+  }
+  b.bytes_ = bytes;
+  return b;
+}
+
+Status DeviceBuffer::upload(const void* host, size_t n) {
+  if (n > bytes_) return invalid_argument("upload of " + std::to_string(n) + " bytes into a buffer of " + std::to_string(bytes_));
+  cudaError_t e = cudaMemcpy(data_, host, n, cudaMemcpyHostToDevice);
+  if (e != cudaSuccess) return internal_error(std::string("CUDA upload: ") + cudaGetErrorString(e));
+  return Status::Ok();
+}
+
+Status DeviceBuffer::download(void* host, size_t n) const {
+  if (n > bytes_) return invalid_argument("download of " + std::to_string(n) + " bytes from a buffer of " + std::to_string(bytes_));
+  cudaError_t e = cudaMemcpy(host, data_, n, cudaMemcpyDeviceToHost);
+  if (e != cudaSuccess) return internal_error(std::string("CUDA download: ") + cudaGetErrorString(e));
+  return Status::Ok();
+}
+
+}  // namespace maas::cuda
