@@ -5,16 +5,7 @@
 set -u
 maas="$1"
 model="$2"
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() {  # check NAME COMMAND...  (command succeeds)
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
+. "$(dirname "$0")/check_lib.sh"
 
 out=$("$maas" model show "$model" 2>&1)
 check "show names the architecture" contains "$out" "llama (GGUF v3"
@@ -61,5 +52,4 @@ out=$("$maas" bench --model "$model" -p 32 -n 8 -r 2 --threads 2 2>/dev/null)
 check "bench reports pp" contains "$out" "| pp32 |"
 check "bench reports tg" contains "$out" "| tg8 |"
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish cli

@@ -8,16 +8,7 @@ maas="$1"
 referee="$2"
 model="$3"
 text="$4"
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() {  # check NAME COMMAND...  (command succeeds)
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
+. "$(dirname "$0")/check_lib.sh"
 below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 field() { awk -F: -v k="$2" 'index($0, k) == 1 { split($2, v, " "); print v[1] }' <<<"$1"; }
 
@@ -54,5 +45,4 @@ check "truncated base file is explained" contains "$err" "header implies"
 "$maas" perplexity --model "$model" --file "$text" --ctx 1000000 >/dev/null 2>&1
 check "context longer than the text is a usage error" test $? -eq 2
 
-echo "perplexity_cli_test: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish perplexity_cli_test

@@ -9,18 +9,9 @@
 namespace maas {
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
-
-const OJson& data(const OJson& body) {
-  static const OJson kEmpty = OJson::array();
-  return body.contains("data") ? body["data"] : kEmpty;
-}
-
-int usage(const std::string& text) { return report_error("usage: " + text, 2); }
-
 void render_principals(const OJson& b) {
   Rows rows;
-  for (const OJson& p : data(b)) rows.push_back({cell(p["name"]), cell(p["kind"]), cell(p["created_at"]), cell(p["description"])});
+  for (const OJson& p : list_data(b)) rows.push_back({cell(p["name"]), cell(p["kind"]), cell(p["created_at"]), cell(p["description"])});
   print_table({"NAME", "KIND", "CREATED", "DESCRIPTION"}, rows);
 }
 void render_principal(const OJson& p) {
@@ -37,7 +28,7 @@ void render_principal(const OJson& p) {
 }
 void render_tokens(const OJson& b) {
   Rows rows;
-  for (const OJson& t : data(b)) {
+  for (const OJson& t : list_data(b)) {
     rows.push_back({cell(t["id"]), cell(t["name"]), cell(t["prefix"]) + "...", cell(t["created_at"]), cell(t["expires_at"]),
                     cell(t["last_used_at"]), t["active"].get<bool>() ? "active" : "revoked"});
   }
@@ -49,7 +40,7 @@ void render_new_token(const OJson& t) {
 }
 void render_roles(const OJson& b) {
   Rows rows;
-  for (const OJson& r : data(b)) {
+  for (const OJson& r : list_data(b)) {
     std::string actions, not_actions;
     for (const OJson& a : r["actions"]) actions += (actions.empty() ? "" : ", ") + a.get<std::string>();
     for (const OJson& a : r["not_actions"]) not_actions += (not_actions.empty() ? "" : ", ") + a.get<std::string>();
@@ -63,7 +54,7 @@ void render_role(const OJson& r) {
 }
 void render_assignments(const OJson& b) {
   Rows rows;
-  for (const OJson& a : data(b)) {
+  for (const OJson& a : list_data(b)) {
     rows.push_back({cell(a["id"]), cell(a["principal"]), cell(a["role"]), cell(a["scope"]), cell(a["created_by"])});
   }
   print_table({"ID", "PRINCIPAL", "ROLE", "SCOPE", "BY"}, rows);
@@ -74,7 +65,7 @@ void render_done(const OJson& b) {
 }
 void render_audit(const OJson& b) {
   Rows rows;
-  for (const OJson& a : data(b)) {
+  for (const OJson& a : list_data(b)) {
     rows.push_back({cell(a["time"]), cell(a["principal"]), cell(a["method"]) + " " + cell(a["path"]), cell(a["action"]),
                     cell(a["status"]), cell(a["outcome"])});
   }
@@ -114,7 +105,7 @@ bool is_access_command(const std::string& c) {
 }
 
 int cmd_access(const std::string& command, const std::vector<std::string>& argv) {
-  if (argv.empty()) return usage("maas " + command + " <verb> ... (see maas --help)");
+  if (argv.empty()) return usage_error("maas " + command + " <verb> ... (see maas --help)");
   const std::string verb = argv[0];
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   std::set<std::string> flags = platform_value_flags();
@@ -128,7 +119,7 @@ int cmd_access(const std::string& command, const std::vector<std::string>& argv)
   const std::string name = first(a);
   if (command == "principal") {
     if (verb == "list") return run_and_print(a, "GET", "/api/principals", nullptr, render_principals);
-    if (name.empty()) return usage("maas principal create|show|delete NAME");
+    if (name.empty()) return usage_error("maas principal create|show|delete NAME");
     if (verb == "create") {
       OJson body{{"name", name}, {"kind", a.get("--kind", "user")}};
       if (a.has("--description")) body["description"] = a.get("--description");
@@ -136,11 +127,11 @@ int cmd_access(const std::string& command, const std::vector<std::string>& argv)
     }
     if (verb == "show") return run_and_print(a, "GET", "/api/principals/" + path_segment(name), nullptr, render_principal);
     if (verb == "delete") return run_and_print(a, "DELETE", "/api/principals/" + path_segment(name), nullptr, render_done);
-    return usage("maas principal create|list|show|delete");
+    return usage_error("maas principal create|list|show|delete");
   }
   if (command == "token") {
     if (verb == "revoke") {
-      if (name.empty()) return usage("maas token revoke TOKEN_ID");
+      if (name.empty()) return usage_error("maas token revoke TOKEN_ID");
       return run_and_print(a, "DELETE", "/api/tokens/" + path_segment(name), nullptr, render_done);
     }
     // Whose tokens: --principal, else the caller's own (from whoami).
@@ -165,20 +156,20 @@ int cmd_access(const std::string& command, const std::vector<std::string>& argv)
       }
       return run_and_print(a, "POST", base, body, render_new_token);
     }
-    return usage("maas token create|list|revoke");
+    return usage_error("maas token create|list|revoke");
   }
   if (command == "role") {
     if (verb == "list") return run_and_print(a, "GET", "/api/roles", nullptr, render_roles);
-    if (name.empty()) return usage("maas role create|show|delete NAME");
+    if (name.empty()) return usage_error("maas role create|show|delete NAME");
     if (verb == "create") {
-      if (!a.has("--actions")) return usage("maas role create NAME --actions A,B,... [--not-actions C,...] [--description TEXT]");
+      if (!a.has("--actions")) return usage_error("maas role create NAME --actions A,B,... [--not-actions C,...] [--description TEXT]");
       OJson body{{"name", name}, {"actions", split_list(a.get("--actions"))}, {"not_actions", split_list(a.get("--not-actions"))}};
       if (a.has("--description")) body["description"] = a.get("--description");
       return run_and_print(a, "POST", "/api/roles", body, render_role);
     }
     if (verb == "show") return run_and_print(a, "GET", "/api/roles/" + path_segment(name), nullptr, render_role);
     if (verb == "delete") return run_and_print(a, "DELETE", "/api/roles/" + path_segment(name), nullptr, render_done);
-    return usage("maas role create|list|show|delete");
+    return usage_error("maas role create|list|show|delete");
   }
   if (command == "role-assignment") {
     if (verb == "list") {
@@ -189,16 +180,16 @@ int cmd_access(const std::string& command, const std::vector<std::string>& argv)
     }
     if (verb == "create") {
       if (!a.has("--principal") || !a.has("--role")) {
-        return usage("maas role-assignment create --principal P --role R [--scope S | --in-workspace W [--endpoint E]]");
+        return usage_error("maas role-assignment create --principal P --role R [--scope S | --in-workspace W [--endpoint E]]");
       }
       OJson body{{"principal", a.get("--principal")}, {"role", a.get("--role")}, {"scope", scope_of(a)}};
       return run_and_print(a, "POST", "/api/role-assignments", body, render_assignment);
     }
     if (verb == "delete") {
-      if (name.empty()) return usage("maas role-assignment delete ASSIGNMENT_ID");
+      if (name.empty()) return usage_error("maas role-assignment delete ASSIGNMENT_ID");
       return run_and_print(a, "DELETE", "/api/role-assignments/" + path_segment(name), nullptr, render_done);
     }
-    return usage("maas role-assignment create|list|delete");
+    return usage_error("maas role-assignment create|list|delete");
   }
   if (command == "audit" && verb == "show") {
     std::string q;
@@ -206,7 +197,7 @@ int cmd_access(const std::string& command, const std::vector<std::string>& argv)
     if (a.has("--principal")) q.append(q.empty() ? "?" : "&").append("principal=").append(path_segment(a.get("--principal")));
     return run_and_print(a, "GET", "/api/audit" + q, nullptr, render_audit);
   }
-  return usage("maas " + command + " ...");
+  return usage_error("maas " + command + " ...");
 }
 
 }  // namespace maas

@@ -9,15 +9,6 @@
 namespace maas {
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
-
-const OJson& data(const OJson& body) {
-  static const OJson kEmpty = OJson::array();
-  return body.contains("data") ? body["data"] : kEmpty;
-}
-
-int usage(const std::string& text) { return report_error("usage: " + text, 2); }
-
 std::string traffic_text(const OJson& t) {
   std::string s;
   for (auto it = t.begin(); it != t.end(); ++it) s.append(s.empty() ? "" : ",").append(it.key()).append("=").append(cell(it.value()));
@@ -45,7 +36,7 @@ StatusOr<OJson> parse_traffic(const std::string& s) {
 
 void render_types(const OJson& b) {
   Rows rows;
-  for (const OJson& t : data(b)) {
+  for (const OJson& t : list_data(b)) {
     rows.push_back({cell(t["name"]), cell(t["cores"]), cell(t["memory_mib"]), cell(t["gpus"]), cell(t["price_per_hour"]),
                     t["available"].get<bool>() ? "yes" : "no", cell(t["note"])});
   }
@@ -65,7 +56,7 @@ void render_quota(const OJson& q) {
 
 void render_endpoints(const OJson& b) {
   Rows rows;
-  for (const OJson& e : data(b)) {
+  for (const OJson& e : list_data(b)) {
     rows.push_back({cell(e["name"]), cell(e["state"]), cell(e["url"]), traffic_text(e["traffic"]),
                     traffic_text(e["mirror_traffic"]), e.value("shared_quota", false) ? cell(e["expires_at"]) : ""});
   }
@@ -90,7 +81,7 @@ void render_done(const OJson& b) { std::printf("deleted %s\n", cell(b["name"]).c
 
 void render_deployments(const OJson& b) {
   Rows rows;
-  for (const OJson& d : data(b)) {
+  for (const OJson& d : list_data(b)) {
     int ready = 0;
     for (const OJson& i : d["instances"]) ready += cell(i["state"]) == "Ready" && !i.value("outgoing", false) ? 1 : 0;
     rows.push_back({cell(d["name"]), cell(d["model"]), cell(d["instance_type"]),
@@ -124,7 +115,7 @@ int endpoint_cmd(const std::string& verb, const Args& a) {
   const std::string base = "/api/workspaces/{ws}/online-endpoints";
   if (verb == "list") return run_and_print(a, "GET", base, nullptr, render_endpoints);
   const std::string name = first(a);
-  if (name.empty()) return usage("maas online-endpoint " + verb + " NAME");
+  if (name.empty()) return usage_error("maas online-endpoint " + verb + " NAME");
   const std::string one = base + "/" + path_segment(name);
   if (verb == "create") {
     OJson body{{"name", name}, {"auth_mode", a.get("--auth-mode", "key")}};
@@ -140,16 +131,16 @@ int endpoint_cmd(const std::string& verb, const Args& a) {
       if (!t.ok()) return report_error(t.status().message(), 2);
       body[field] = *t;
     }
-    if (body.empty()) return usage("maas online-endpoint update NAME --traffic blue=90,green=10 [--mirror-traffic green=20]");
+    if (body.empty()) return usage_error("maas online-endpoint update NAME --traffic blue=90,green=10 [--mirror-traffic green=20]");
     return run_and_print(a, "PATCH", one, body, render_endpoint);
   }
   if (verb == "get-credentials") return run_and_print(a, "POST", one + "/list-keys", OJson::object(), render_keys);
   if (verb == "regenerate-keys") {
-    if (!a.has("--key-type")) return usage("maas online-endpoint regenerate-keys NAME --key-type primary|secondary");
+    if (!a.has("--key-type")) return usage_error("maas online-endpoint regenerate-keys NAME --key-type primary|secondary");
     return run_and_print(a, "POST", one + "/regenerate-keys", OJson{{"key_type", a.get("--key-type")}}, render_keys);
   }
   if (verb == "delete") return run_and_print(a, "DELETE", one, nullptr, render_done);
-  return usage("maas online-endpoint create|update|list|show|get-credentials|regenerate-keys|delete");
+  return usage_error("maas online-endpoint create|update|list|show|get-credentials|regenerate-keys|delete");
 }
 
 StatusOr<OJson> deployment_body(const Args& a) {
@@ -176,23 +167,23 @@ StatusOr<OJson> deployment_body(const Args& a) {
 }
 
 int deployment_cmd(const std::string& verb, const Args& a) {
-  if (!a.has("--endpoint")) return usage("maas online-deployment " + verb + " [NAME] --endpoint ENDPOINT ...");
+  if (!a.has("--endpoint")) return usage_error("maas online-deployment " + verb + " [NAME] --endpoint ENDPOINT ...");
   const std::string base = "/api/workspaces/{ws}/online-endpoints/" + path_segment(a.get("--endpoint")) + "/deployments";
   if (verb == "list") return run_and_print(a, "GET", base, nullptr, render_deployments);
   const std::string name = first(a);
-  if (name.empty()) return usage("maas online-deployment " + verb + " NAME --endpoint ENDPOINT");
+  if (name.empty()) return usage_error("maas online-deployment " + verb + " NAME --endpoint ENDPOINT");
   const std::string one = base + "/" + path_segment(name);
   auto body = deployment_body(a);
   if (!body.ok()) return report_error(body.status().message(), 2);
   if (verb == "create") {
     if (!a.has("--model") || !a.has("--instance-type")) {
-      return usage("maas online-deployment create NAME --endpoint E --model M --instance-type T [--instance-count N] ...");
+      return usage_error("maas online-deployment create NAME --endpoint E --model M --instance-type T [--instance-count N] ...");
     }
     (*body)["name"] = name;
     return run_and_print(a, "POST", base, *body, render_deployment);
   }
   if (verb == "update") {
-    if (body->empty()) return usage("maas online-deployment update NAME --endpoint E [--instance-count N] [--model M] ...");
+    if (body->empty()) return usage_error("maas online-deployment update NAME --endpoint E [--instance-count N] [--model M] ...");
     return run_and_print(a, "PATCH", one, *body, render_deployment);
   }
   if (verb == "show") return run_and_print(a, "GET", one, nullptr, render_deployment);
@@ -202,7 +193,7 @@ int deployment_cmd(const std::string& verb, const Args& a) {
     if (a.has("--instance")) q += "&instance=" + path_segment(a.get("--instance"));
     return run_and_print(a, "GET", one + "/logs" + q, nullptr, render_logs);
   }
-  return usage("maas online-deployment create|update|list|show|get-logs|delete");
+  return usage_error("maas online-deployment create|update|list|show|get-logs|delete");
 }
 
 int quota_cmd(const std::string& verb, const Args& a) {
@@ -218,13 +209,13 @@ int quota_cmd(const std::string& verb, const Args& a) {
     }
     if (a.has("--allow-overcommit")) {
       const std::string v = a.get("--allow-overcommit");
-      if (v != "true" && v != "false") return usage("maas quota set --allow-overcommit true|false");
+      if (v != "true" && v != "false") return usage_error("maas quota set --allow-overcommit true|false");
       body["allow_overcommit"] = v == "true";
     }
-    if (body.empty()) return usage("maas quota set [--workspace W] --cores N [--gpus N] [--allow-overcommit true|false]");
+    if (body.empty()) return usage_error("maas quota set [--workspace W] --cores N [--gpus N] [--allow-overcommit true|false]");
     return run_and_print(a, "PATCH", path, body, render_quota);
   }
-  return usage("maas quota show|set");
+  return usage_error("maas quota show|set");
 }
 
 }  // namespace
@@ -234,7 +225,7 @@ bool is_online_command(const std::string& c) {
 }
 
 int cmd_online(const std::string& command, const std::vector<std::string>& argv) {
-  if (argv.empty()) return usage("maas " + command + " <verb> ... (see maas --help)");
+  if (argv.empty()) return usage_error("maas " + command + " <verb> ... (see maas --help)");
   const std::string verb = argv[0];
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   std::set<std::string> flags = platform_value_flags();
@@ -250,7 +241,7 @@ int cmd_online(const std::string& command, const std::vector<std::string>& argv)
   if (command == "online-deployment") return deployment_cmd(verb, *a);
   if (command == "quota") return quota_cmd(verb, *a);
   if (command == "instance-type" && verb == "list") return run_and_print(*a, "GET", "/api/instance-types", nullptr, render_types);
-  return usage("maas " + command + " ...");
+  return usage_error("maas " + command + " ...");
 }
 
 }  // namespace maas

@@ -10,23 +10,16 @@
 namespace maas {
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
-
-const OJson& data(const OJson& body) {
-  static const OJson kEmpty = OJson::array();
-  return body.contains("data") ? body["data"] : kEmpty;
-}
-
 void render_workspaces(const OJson& b) {
   Rows rows;
-  for (const OJson& w : data(b)) rows.push_back({cell(w["name"]), cell(w["region"]), cell(w["created_at"])});
+  for (const OJson& w : list_data(b)) rows.push_back({cell(w["name"]), cell(w["region"]), cell(w["created_at"])});
   print_table({"NAME", "REGION", "CREATED"}, rows);
 }
 void render_workspace(const OJson& w) { render_workspaces(OJson{{"data", OJson::array({w})}}); }
 
 void render_subscriptions(const OJson& b) {
   Rows rows;
-  for (const OJson& s : data(b)) {
+  for (const OJson& s : list_data(b)) {
     rows.push_back({cell(s["name"]), cell(s["model"]), cell(s["offering"]), cell(s["state"]), cell(s["created_at"])});
   }
   print_table({"NAME", "MODEL", "OFFERING", "STATE", "CREATED"}, rows);
@@ -41,7 +34,7 @@ void render_subscription(const OJson& s) {
 
 void render_endpoints(const OJson& b) {
   Rows rows;
-  for (const OJson& e : data(b)) {
+  for (const OJson& e : list_data(b)) {
     rows.push_back({cell(e["name"]), cell(e["model"]), cell(e["state"]), cell(e["url"]),
                     cell(e["limits"]["requests_per_minute"]), cell(e["limits"]["tokens_per_minute"])});
   }
@@ -78,7 +71,7 @@ void render_deleted(const OJson& b) { std::printf("deleted %s\n", cell(b["name"]
 
 void render_offerings(const OJson& b) {
   Rows rows;
-  for (const OJson& o : data(b)) {
+  for (const OJson& o : list_data(b)) {
     rows.push_back({cell(o["id"]), cell(o["model"]), cell(o["publisher"]), cell(o["price_input_per_1k"]),
                     cell(o["price_output_per_1k"])});
   }
@@ -92,7 +85,7 @@ void render_offering(const OJson& o) {
 
 void render_instances(const OJson& b) {
   Rows rows;
-  for (const OJson& i : data(b)) {
+  for (const OJson& i : list_data(b)) {
     rows.push_back({cell(i["deployment"]), cell(i["index"]), cell(i["state"]), cell(i["pid"]), cell(i["port"]),
                     cell(i["restarts"]), cell(i["outstanding_requests"]), cell(i["last_error"])});
   }
@@ -102,7 +95,7 @@ void render_instances(const OJson& b) {
 void render_usage(const OJson& b) {
   Rows rows;
   const bool meter = b.value("by", "") == "meter";
-  for (const OJson& r : data(b)) {
+  for (const OJson& r : list_data(b)) {
     char cost[32];
     std::snprintf(cost, sizeof(cost), "%.6f", r.value("cost_usd", 0.0));
     if (meter) {
@@ -141,7 +134,7 @@ void render_usage(const OJson& b) {
 
 void render_records(const OJson& b) {
   Rows rows;
-  for (const OJson& r : data(b)) {
+  for (const OJson& r : list_data(b)) {
     rows.push_back({cell(r["started_at"]), cell(r["endpoint"]), cell(r["request_id"]), cell(r["key"]), cell(r["status"]),
                     cell(r["outcome"]), cell(r["prompt_tokens"]), cell(r["completion_tokens"])});
   }
@@ -153,8 +146,6 @@ std::set<std::string> with_platform(std::set<std::string> flags) {
   return flags;
 }
 
-int usage(const std::string& text) { return report_error("usage: " + text, 2); }
-
 // One positional NAME, from the position or from --name.
 std::string name_of(const Args& a) {
   if (!a.positional().empty()) return a.positional()[0];
@@ -164,14 +155,14 @@ std::string name_of(const Args& a) {
 int workspace_cmd(const std::string& verb, const Args& a) {
   if (verb == "list") return run_and_print(a, "GET", "/api/workspaces", nullptr, render_workspaces);
   const std::string name = name_of(a);
-  if (name.empty()) return usage("maas workspace create|show NAME");
+  if (name.empty()) return usage_error("maas workspace create|show NAME");
   if (verb == "show") return run_and_print(a, "GET", "/api/workspaces/" + path_segment(name), nullptr, render_workspace);
   if (verb == "create") {
     OJson body{{"name", name}};
     if (a.has("--region")) body["region"] = a.get("--region");
     return run_and_print(a, "POST", "/api/workspaces", body, render_workspace);
   }
-  return usage("maas workspace create|list|show");
+  return usage_error("maas workspace create|list|show");
 }
 
 int subscription_cmd(const std::string& verb, const Args& a) {
@@ -183,25 +174,25 @@ int subscription_cmd(const std::string& verb, const Args& a) {
     if (a.has("--model")) body["model"] = a.get("--model");
     if (a.has("--offering")) body["offering"] = a.get("--offering");
     if (!a.has("--model") && !a.has("--offering")) {
-      return usage("maas marketplace-subscription create [NAME] --model MODEL (or --offering ID)");
+      return usage_error("maas marketplace-subscription create [NAME] --model MODEL (or --offering ID)");
     }
     return run_and_print(a, "POST", base, body, render_subscription);
   }
   const std::string name = name_of(a);
-  if (name.empty()) return usage("maas marketplace-subscription show|delete NAME");
+  if (name.empty()) return usage_error("maas marketplace-subscription show|delete NAME");
   if (verb == "show") return run_and_print(a, "GET", base + "/" + path_segment(name), nullptr, render_subscription);
   if (verb == "delete") return run_and_print(a, "DELETE", base + "/" + path_segment(name), nullptr, render_deleted);
-  return usage("maas marketplace-subscription create|list|show|delete");
+  return usage_error("maas marketplace-subscription create|list|show|delete");
 }
 
 int endpoint_cmd(const std::string& verb, const Args& a) {
   const std::string base = "/api/workspaces/{ws}/serverless-endpoints";
   if (verb == "list") return run_and_print(a, "GET", base, nullptr, render_endpoints);
   const std::string name = name_of(a);
-  if (name.empty()) return usage("maas serverless-endpoint " + verb + " NAME");
+  if (name.empty()) return usage_error("maas serverless-endpoint " + verb + " NAME");
   const std::string one = base + "/" + path_segment(name);
   if (verb == "create") {
-    if (!a.has("--model")) return usage("maas serverless-endpoint create NAME --model MODEL");
+    if (!a.has("--model")) return usage_error("maas serverless-endpoint create NAME --model MODEL");
     return run_and_print(a, "POST", base, OJson{{"name", name}, {"model", a.get("--model")}}, render_endpoint);
   }
   if (verb == "show") return run_and_print(a, "GET", one, nullptr, render_endpoint);
@@ -209,7 +200,7 @@ int endpoint_cmd(const std::string& verb, const Args& a) {
   if (verb == "delete") return run_and_print(a, "DELETE", one, nullptr, render_deleted);
   if (verb == "regenerate-keys") {
     const std::string kt = a.get("--key-type");
-    if (kt.empty()) return usage("maas serverless-endpoint regenerate-keys NAME --key-type primary|secondary");
+    if (kt.empty()) return usage_error("maas serverless-endpoint regenerate-keys NAME --key-type primary|secondary");
     return run_and_print(a, "POST", one + "/regenerate-keys", OJson{{"key_type", kt}}, render_keys);
   }
   if (verb == "update") {
@@ -221,16 +212,16 @@ int endpoint_cmd(const std::string& verb, const Args& a) {
       if (!v.ok()) return report_error(v.status().message(), 2);
       body[field] = *v;
     }
-    if (body.empty()) return usage("maas serverless-endpoint update NAME --requests-per-minute N --tokens-per-minute N");
+    if (body.empty()) return usage_error("maas serverless-endpoint update NAME --requests-per-minute N --tokens-per-minute N");
     return run_and_print(a, "PATCH", one, body, render_endpoint);
   }
-  return usage("maas serverless-endpoint create|list|show|update|get-credentials|regenerate-keys|delete");
+  return usage_error("maas serverless-endpoint create|list|show|update|get-credentials|regenerate-keys|delete");
 }
 
 int offering_cmd(const std::string& verb, const Args& a) {
   if (verb == "list") return run_and_print(a, "GET", "/api/offerings", nullptr, render_offerings);
   const std::string id = name_of(a);
-  if (id.empty()) return usage("maas offering show|update ID");
+  if (id.empty()) return usage_error("maas offering show|update ID");
   if (verb == "show") return run_and_print(a, "GET", "/api/offerings/" + path_segment(id), nullptr, render_offering);
   if (verb == "update") {
     OJson body = OJson::object();
@@ -241,14 +232,14 @@ int offering_cmd(const std::string& verb, const Args& a) {
       if (!v.ok()) return report_error(v.status().message(), 2);
       body[field] = *v;
     }
-    if (body.empty()) return usage("maas offering update ID --price-input USD_PER_1K --price-output USD_PER_1K");
+    if (body.empty()) return usage_error("maas offering update ID --price-input USD_PER_1K --price-output USD_PER_1K");
     return run_and_print(a, "PATCH", "/api/offerings/" + path_segment(id), body, render_offering);
   }
-  return usage("maas offering list|show|update");
+  return usage_error("maas offering list|show|update");
 }
 
 int usage_cmd(const std::string& verb, const Args& a) {
-  if (verb != "show") return usage("maas usage show [--by day|endpoint|meter] [--since 24h|YYYY-MM-DD] [--records]");
+  if (verb != "show") return usage_error("maas usage show [--by day|endpoint|meter] [--since 24h|YYYY-MM-DD] [--records]");
   std::string q;
   for (auto [flag, param] : {std::pair<const char*, const char*>{"--by", "by"}, {"--since", "since"},
                              {"--until", "until"}, {"--endpoint", "endpoint"}, {"--limit", "limit"}}) {
@@ -267,7 +258,7 @@ bool is_platform_command(const std::string& c) {
 }
 
 int cmd_platform(const std::string& command, const std::vector<std::string>& argv) {
-  if (argv.empty()) return usage("maas " + command + " <verb> ... (see maas --help)");
+  if (argv.empty()) return usage_error("maas " + command + " <verb> ... (see maas --help)");
   const std::string verb = argv[0];
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   auto a = Args::parse(rest,
@@ -282,7 +273,7 @@ int cmd_platform(const std::string& command, const std::vector<std::string>& arg
   if (command == "offering") return offering_cmd(verb, *a);
   if (command == "usage") return usage_cmd(verb, *a);
   if (command == "instance" && verb == "list") return run_and_print(*a, "GET", "/api/instances", nullptr, render_instances);
-  return usage("maas " + command + " ...");
+  return usage_error("maas " + command + " ...");
 }
 
 }  // namespace maas

@@ -15,8 +15,6 @@
 namespace maas {
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
-
 std::string human_params(int64_t n) {
   char buf[32];
   if (n >= 1000000000) std::snprintf(buf, sizeof(buf), "%.1fB", n / 1e9);
@@ -61,8 +59,6 @@ void render_model(const OJson& m) {
 }
 
 void render_deleted(const OJson& b) { std::printf("removed %s\n", cell(b["name"]).c_str()); }
-
-int usage(const std::string& text) { return report_error("usage: " + text, 2); }
 
 OJson register_body(const std::string& name, const std::string& path, const Args& a) {
   std::error_code ec;
@@ -146,11 +142,11 @@ int cmd_model_platform(const std::vector<std::string>& argv) {
   if (!a.ok()) return report_error(a.status().message(), 2);
   const std::string name = !a->positional().empty() ? a->positional()[0] : a->get("--name");
   if (verb == "list") return run_and_print(*a, "GET", "/api/models", nullptr, render_models);
-  if (name.empty()) return usage("maas model " + verb + " NAME ...");
+  if (name.empty()) return usage_error("maas model " + verb + " NAME ...");
   const std::string one = "/api/models/" + path_segment(name);
   if (verb == "show") return run_and_print(*a, "GET", one, nullptr, render_model);
   if (verb == "register") {
-    if (!a->has("--path")) return usage("maas model register NAME --path FILE.gguf [--custom]");
+    if (!a->has("--path")) return usage_error("maas model register NAME --path FILE.gguf [--custom]");
     for (const char* f : {"--price-input", "--price-output"}) {
       if (a->has(f) && !a->get_double(f, 0, 0, 1000).ok()) return report_error(std::string(f) + " must be 0 to 1000", 2);
     }
@@ -158,11 +154,11 @@ int cmd_model_platform(const std::vector<std::string>& argv) {
   }
   if (verb == "update") {
     auto n = a->get_int("--serverless-instances", 0, 1, 64);
-    if (!a->has("--serverless-instances") || !n.ok()) return usage("maas model update NAME --serverless-instances N (1-64)");
+    if (!a->has("--serverless-instances") || !n.ok()) return usage_error("maas model update NAME --serverless-instances N (1-64)");
     return run_and_print(*a, "PATCH", one, OJson{{"serverless_instances", *n}}, render_model);
   }
   if (verb == "rm") return run_and_print(*a, "DELETE", one, nullptr, render_deleted);
-  return usage("maas model list|show|register|pull|update|rm|check|generate");
+  return usage_error("maas model list|show|register|pull|update|rm|check|generate");
 }
 
 }  // namespace maas

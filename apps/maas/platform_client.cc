@@ -125,7 +125,14 @@ std::string cell(const OJson& v) {
   return v.dump();
 }
 
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
+const OJson& list_data(const OJson& body) {
+  static const OJson kEmpty = OJson::array();
+  return body.contains("data") ? body["data"] : kEmpty;
+}
+
+int usage_error(const std::string& text) { return report_error("usage: " + text, 2); }
+
+void print_table(const std::vector<std::string>& headers, const Rows& rows) {
   std::vector<size_t> w(headers.size());
   for (size_t i = 0; i < headers.size(); ++i) w[i] = headers[i].size();
   for (const auto& r : rows) {

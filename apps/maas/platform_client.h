@@ -42,8 +42,14 @@ struct ApiResult {
 StatusOr<ApiResult> api_call(const PlatformConnection& c, const std::string& method, const std::string& path,
                              const OJson& body = nullptr);
 
+using Rows = std::vector<std::vector<std::string>>;
+
 // Prints rows as an aligned table with the given headers.
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+void print_table(const std::vector<std::string>& headers, const Rows& rows);
+// The "data" array of a list answer (an empty array when absent).
+const OJson& list_data(const OJson& body);
+// "usage: <text>" on stderr; returns exit code 2.
+int usage_error(const std::string& text);
 // A JSON value as table text ("" for null, numbers without trailing zeros).
 std::string cell(const OJson& value);
 

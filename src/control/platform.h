@@ -154,6 +154,8 @@ class Platform {
   StatusOr<InstanceSpec> instance_spec(const OnlineDeployment& d);  // mu_ held
   // The worker flags that share one re-laid copy of a model's weights (none without a digest).
   std::vector<std::string> weights_cache_args(const std::string& sha256) const;
+  EndpointKeys key_values(const std::string& endpoint_id, const EndpointKey& primary,
+                          const EndpointKey& secondary) const;
   void forget_weights_cache(const std::string& sha256);  // mu_ held
   void add_online_routes(RoutingTable& table);  // mu_ held
   Status delete_online_endpoint_locked(const OnlineEndpoint& e);

@@ -65,11 +65,17 @@ StatusOr<ServerlessEndpoint> Platform::update_endpoint(const std::string& worksp
   return store_.endpoint_by_id(e.id);
 }
 
+// The two keys of an endpoint, derived again from the master secret (only digests are stored).
+EndpointKeys Platform::key_values(const std::string& endpoint_id, const EndpointKey& primary,
+                                  const EndpointKey& secondary) const {
+  return EndpointKeys{endpoint_key_value(master_, endpoint_id, KeySlot::kPrimary, primary),
+                      endpoint_key_value(master_, endpoint_id, KeySlot::kSecondary, secondary)};
+}
+
 StatusOr<EndpointKeys> Platform::endpoint_keys(const std::string& workspace, const std::string& name) {
   ASSIGN_OR_RETURN(Workspace ws, store_.workspace(workspace));
   ASSIGN_OR_RETURN(ServerlessEndpoint e, store_.endpoint(ws.id, name));
-  return EndpointKeys{endpoint_key_value(master_, e.id, KeySlot::kPrimary, e.primary),
-                      endpoint_key_value(master_, e.id, KeySlot::kSecondary, e.secondary)};
+  return key_values(e.id, e.primary, e.secondary);
 }
 
 StatusOr<ServerlessEndpoint> Platform::regenerate_key(const std::string& workspace, const std::string& name,

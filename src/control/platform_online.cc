@@ -99,8 +99,7 @@ StatusOr<OnlineEndpoint> Platform::update_online_traffic(const std::string& work
 StatusOr<EndpointKeys> Platform::online_endpoint_keys(const std::string& workspace, const std::string& name) {
   ASSIGN_OR_RETURN(Workspace ws, store_.workspace(workspace));
   ASSIGN_OR_RETURN(OnlineEndpoint e, store_.online_endpoint(ws.id, name));
-  return EndpointKeys{endpoint_key_value(master_, e.id, KeySlot::kPrimary, e.primary),
-                      endpoint_key_value(master_, e.id, KeySlot::kSecondary, e.secondary)};
+  return key_values(e.id, e.primary, e.secondary);
 }
 
 StatusOr<OnlineEndpoint> Platform::regenerate_online_key(const std::string& workspace, const std::string& name,
