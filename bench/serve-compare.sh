@@ -8,7 +8,7 @@
 # SEED (0), NUM_PROMPTS (default 4*C+4 per concurrency), SEQS (16, both servers' parallel
 # sequences), ORDER ("maas llama"), PORT (18080 for maas, PORT+1 for llama-server: once, on one
 # port after the other, llama-server failed to bind right after maas stopped), ENDPOINT
-# (/v1/completions), OUTDIR (JSON per run and the server logs; default a temporary folder that
+# (/v1/completions), OUTDIR (JSON per run, the server logs and maas's /metrics; default a temporary folder that
 # is removed), MAAS_BIN (build/bin/maas), MAAS_ARGS (extra `maas worker` flags, e.g.
 # "--step-budget-ms 200"), LONG_EVERY / LONG_IN (mixed workload: every LONG_EVERY-th prompt has
 # LONG_IN tokens; bench_serve.mjs --long-every / --long-input-len).
@@ -87,6 +87,8 @@ for server in $ORDER; do
       --long-every "$LONG_EVERY" --long-input-len "$LONG_IN" \
       --json "$OUTDIR/$server-c$c.json" || echo "bench_serve failed for $server c=$c"
   done
+  # maas's own view of the run: step-time, tokens-per-step and inter-token-latency histograms.
+  [[ "$server" == maas ]] && curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$port/metrics" >"$OUTDIR/maas-metrics.txt" || true
   stop_server
 done
 

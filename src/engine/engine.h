@@ -31,6 +31,7 @@ struct StepReport {
   int32_t n_prefill_tokens = 0;  // prompt (and recomputed) tokens
   int32_t n_decode_tokens = 0;   // generated tokens (one per decoding sequence)
   bool budgeted = false;         // the step-time budget bounded its prompt tokens
+  double overrun = 1;            // the cost model's overrun after this step (step_cost.h)
 };
 
 inline constexpr double kDefaultStepTimeTarget = 0.2;  // see bench/RESULTS.md (issue 14)

@@ -159,7 +159,8 @@ void EngineCore::step() {
             out.shape.n_prefill, out.shape.n_rows, static_cast<long long>(out.shape.n_attend), seconds * 1e3,
             predicted * 1e3, out.budgeted ? " budgeted" : "");
   if (options_.on_step) {
-    options_.on_step(StepReport{seconds, predicted, out.shape.n_prefill, out.shape.n_decode, out.budgeted});
+    options_.on_step(StepReport{seconds, predicted, out.shape.n_prefill, out.shape.n_decode, out.budgeted,
+                                cost_model_.overrun()});
   }
 }
 

@@ -10,9 +10,11 @@
 //
 // Step-time budget: while any sequence is decoding, the prompt tokens added to a step are
 // bounded so that the step's predicted time (a StepCost, learned from the steps that ran) stays
-// within step_time_target_s: each prompt chunk is the largest that still fits. So a decoding
-// stream's inter-token latency stays near the target however many prompts arrive. When nothing
-// is decoding, prompts run at the full token budget. When the decodes alone take longer than the
+// within step_time_target_s / overrun (StepCost::overrun: the 95th percentile of measured over
+// predicted time, so that slow steps too stay within the target): each prompt chunk is the
+// largest that still fits. So a decoding stream's inter-token latency stays near the target
+// however many prompts arrive. When nothing is decoding, prompts run at the full token budget.
+// When the decodes alone take longer than the
 // target (a slow or busy machine, or many streams), the target cannot hold anyway: the step may
 // then grow by prefill_share of the decodes' time, so prompts keep a fixed fraction of the
 // machine and time to first token degrades in proportion instead of collapsing. Starvation is

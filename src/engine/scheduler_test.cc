@@ -18,14 +18,15 @@ namespace {
 // seconds = base + per_token * tokens + per_row * rows + per_key * attended keys.
 class FakeCost : public StepCost {
  public:
-  FakeCost(double base, double per_token, double per_row, double per_key = 0)
-      : base_(base), per_token_(per_token), per_row_(per_row), per_key_(per_key) {}
+  FakeCost(double base, double per_token, double per_row, double per_key = 0, double overrun = 1)
+      : base_(base), per_token_(per_token), per_row_(per_row), per_key_(per_key), overrun_(overrun) {}
   double predict(const StepShape& s) const override {
     return base_ + per_token_ * s.n_tokens + per_row_ * s.n_rows + per_key_ * static_cast<double>(s.n_attend);
   }
+  double overrun() const override { return overrun_; }
 
  private:
-  double base_, per_token_, per_row_, per_key_;
+  double base_, per_token_, per_row_, per_key_, overrun_;
 };
 
 class Sim {
@@ -109,6 +110,25 @@ SchedulerOptions timed(double target) {
   o.n_ctx = 4096;
   o.step_time_target_s = target;
   return o;
+}
+
+// With a cost model whose slow steps run 1.25x its prediction, steps are planned at budget / 1.25,
+// so that even the slow ones stay within the budget; the room below that is still used.
+TEST(Scheduler, BudgetedStepsLeaveRoomForTheOverrun) {
+  const FakeCost cost(0.010, 0.002, 0.003, 1e-7, /*overrun=*/1.25);
+  Sim sim(timed(0.100), &cost);
+  for (int i = 0; i < 4; ++i) sim.add("short" + std::to_string(i), 8, 60);
+  sim.step();
+  for (int i = 0; i < 6; ++i) sim.add("long" + std::to_string(i), 300, 20);
+  double longest = 0;
+  while (!sim.idle() && sim.n_steps() < 2000) {
+    SchedulerOutput out = sim.step();
+    if (out.shape.n_decode == 0) continue;
+    EXPECT_LE(cost.predict(out.shape) * cost.overrun(), 0.100 + 1e-12) << "step " << sim.n_steps();
+    longest = std::max(longest, cost.predict(out.shape));
+  }
+  EXPECT_TRUE(sim.idle()) << "every prompt finishes";
+  EXPECT_GT(longest, 0.080 - 0.005) << "the room under budget / overrun is used (within a token or two)";
 }
 
 TEST(Scheduler, DecodeStepsStayWithinTheBudgetWhilePromptsWait) {

@@ -37,6 +37,7 @@ double StepCostModel::predict(const StepShape& s) const {
 
 void StepCostModel::observe(const StepShape& shape, double seconds) {
   if (shape.n_tokens <= 0 || !(seconds >= 0)) return;
+  record_ratio(predict(shape), seconds);
   const std::array<double, 4> x = features(shape);
   for (size_t i = 0; i < 4; ++i) {
     for (size_t j = 0; j < 4; ++j) xtx_[i][j] = forgetting_ * xtx_[i][j] + x[i] * x[j];
@@ -44,6 +45,20 @@ void StepCostModel::observe(const StepShape& shape, double seconds) {
   }
   ++n_observed_;
   refit();
+}
+
+// The prediction the step was planned with (before this step refits the model) against what it took.
+void StepCostModel::record_ratio(double predicted, double seconds) {
+  if (predicted < kOverrunMinSeconds) return;
+  ratios_[static_cast<size_t>(next_ratio_)] = static_cast<float>(seconds / predicted);
+  next_ratio_ = (next_ratio_ + 1) % kOverrunWindow;
+  n_ratios_ = std::min(n_ratios_ + 1, kOverrunWindow);
+  if (n_ratios_ < kOverrunMinSteps) return;
+  std::array<float, kOverrunWindow> r = ratios_;
+  const auto end = r.begin() + n_ratios_;
+  const auto q = r.begin() + (n_ratios_ * 95) / 100;  // the 95th percentile (nearest rank, low)
+  std::nth_element(r.begin(), q, end);
+  overrun_ = std::clamp(static_cast<double>(*q), 1.0, kOverrunMax);
 }
 
 // Minimises sum w (y - x.theta)^2 + ridge |theta - prior|^2 over theta >= 0 (scaled units) by

@@ -14,6 +14,11 @@
 // prediction never falls when a step grows, and the scheduler's search for the largest prompt
 // chunk that fits is a plain bisection). It holds on any machine and model size because nothing
 // in it is a constant of the model: the prior only matters for the first few steps.
+// A least-squares fit predicts a step's mean time; the steps clients feel are the slow ones (a
+// noisy machine, page faults, a thread descheduled). overrun() is the 95th percentile of
+// measured / predicted time over the last kOverrunWindow steps that took long enough to matter,
+// so the scheduler can plan a budgeted step at budget / overrun() and have 95% of such steps land
+// within the budget itself: on a quiet machine it stays near 1, on a busy one it grows.
 // Tests give the scheduler a fake StepCost instead.
 // Thread safety: engine thread only (coefficients() may be copied out for metrics there).
 #pragma once
@@ -40,6 +45,9 @@ class StepCost {
   virtual ~StepCost() = default;
   // Predicted seconds for a step of this shape; never decreases when any field grows.
   virtual double predict(const StepShape& shape) const = 0;
+  // A high quantile of measured / predicted step time, >= 1: how much longer than predicted a
+  // step may run. 1 for a cost that is exact (tests).
+  virtual double overrun() const { return 1.0; }
 };
 
 class StepCostModel : public StepCost {
@@ -49,8 +57,17 @@ class StepCostModel : public StepCost {
   // The prior: a small, fast model on a few cores (1B-class on 2 cores is ~5x slower per token).
   static constexpr Coefficients kPrior = {0.005, 0.001, 0.001, 0.00002};
 
+  // overrun(): steps predicted shorter than kOverrunMinSeconds do not count (their relative
+  // jitter is large and they never threaten a budget); fewer than kOverrunMinSteps counted
+  // steps give 1; the result is capped at kOverrunMax.
+  static constexpr int kOverrunWindow = 128;
+  static constexpr int kOverrunMinSteps = 16;
+  static constexpr double kOverrunMinSeconds = 0.02;
+  static constexpr double kOverrunMax = 1.5;
+
   explicit StepCostModel(Coefficients prior = kPrior, double forgetting = 0.97);
   double predict(const StepShape& shape) const override;
+  double overrun() const override { return overrun_; }
   // Feeds back one step that ran: its shape and its measured wall time.
   void observe(const StepShape& shape, double seconds);
   const Coefficients& coefficients() const { return theta_; }
@@ -58,6 +75,7 @@ class StepCostModel : public StepCost {
 
  private:
   void refit();
+  void record_ratio(double predicted, double seconds);
 
   Coefficients prior_;
   double forgetting_;
@@ -65,6 +83,10 @@ class StepCostModel : public StepCost {
   std::array<double, 4> xty_{};                 // weighted sum of x y
   Coefficients theta_;                          // in seconds per unscaled unit
   int64_t n_observed_ = 0;
+  std::array<float, kOverrunWindow> ratios_{};  // measured / predicted, a ring
+  int32_t n_ratios_ = 0;                        // filled entries (<= kOverrunWindow)
+  int32_t next_ratio_ = 0;                      // where the next one goes
+  double overrun_ = 1.0;
 };
 
 }  // namespace maas

@@ -71,6 +71,31 @@ TEST(StepCost, PredictionGrowsWithTheStep) {
   }
 }
 
+// Steps that run at the fitted mean most of the time but 1.4x as long one time in eight (a busy
+// machine) must give an overrun near 1.4, so that planning at budget / overrun keeps the slow
+// steps within the budget; an exact machine gives 1; tiny steps do not count.
+TEST(StepCost, OverrunIsTheSlowStepsRatio) {
+  StepCostModel exact;
+  for (int i = 0; i < 200; ++i) exact.observe(shape(8, 32, 500), 0.08);
+  EXPECT_NEAR(exact.overrun(), 1.0, 0.02);
+
+  StepCostModel noisy;
+  EXPECT_EQ(noisy.overrun(), 1.0);  // nothing seen yet
+  for (int i = 0; i < 400; ++i) noisy.observe(shape(8, 32, 500), i % 8 == 0 ? 0.14 : 0.10);
+  // The fit follows the mean (0.105), so the slow steps run ~1.33x the prediction, and they are
+  // 12.5% of the window: above the 95th percentile's 5%.
+  EXPECT_GT(noisy.overrun(), 1.25);
+  EXPECT_LE(noisy.overrun(), StepCostModel::kOverrunMax);
+
+  StepCostModel tiny;  // steps predicted under kOverrunMinSeconds carry no weight
+  for (int i = 0; i < 400; ++i) tiny.observe(shape(1, 0, 10), i % 2 == 0 ? 0.002 : 0.02);
+  EXPECT_EQ(tiny.overrun(), 1.0);
+
+  StepCostModel wild;  // the cap holds
+  for (int i = 0; i < 400; ++i) wild.observe(shape(8, 32, 500), i % 4 == 0 ? 1.0 : 0.05);
+  EXPECT_DOUBLE_EQ(wild.overrun(), StepCostModel::kOverrunMax);
+}
+
 TEST(StepCost, ThePriorStandsUntilStepsAreSeen) {
   StepCostModel m;
   EXPECT_EQ(m.n_observed(), 0);

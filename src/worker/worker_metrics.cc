@@ -37,6 +37,7 @@ void WorkerMetrics::observe_step(const StepReport& step) {
   step_prefill_.observe(step.n_prefill_tokens);
   step_decode_.observe(step.n_decode_tokens);
   if (step.budgeted) steps_budgeted_++;
+  step_overrun_.store(step.overrun);
 }
 
 std::string WorkerMetrics::render(const std::string& model, const EngineStats& s, bool ready, double step_target_s) const {
@@ -87,6 +88,9 @@ std::string WorkerMetrics::render(const std::string& model, const EngineStats& s
   line(out, "maas:steps_budgeted_total", l, double(steps_budgeted_.load()));
   help(out, "maas:step_time_target_seconds", "gauge", "The step-time budget while streams decode (0: off).");
   line(out, "maas:step_time_target_seconds", l, step_target_s);
+  help(out, "maas:step_cost_overrun", "gauge",
+       "95th percentile of measured / predicted step time; budgeted steps are planned at target / overrun.");
+  line(out, "maas:step_cost_overrun", l, step_overrun_.load());
   return out;
 }
 

@@ -32,6 +32,7 @@ class WorkerMetrics {
   Histogram step_prefill_{{0, 1, 8, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096, 8192}};
   Histogram step_decode_{{0, 1, 2, 4, 8, 16, 24, 32, 48, 64, 128, 256}};
   std::atomic<uint64_t> steps_budgeted_{0};
+  std::atomic<double> step_overrun_{1.0};
   std::atomic<uint64_t> status_2xx_{0}, status_4xx_{0}, status_5xx_{0};
   std::atomic<uint64_t> finish_stop_{0}, finish_length_{0}, finish_cancelled_{0}, finish_error_{0};
 };
