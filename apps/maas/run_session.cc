@@ -75,6 +75,14 @@ StatusOr<RunTurn> RunSession::run(const nlohmann::json& body, bool chat,
       error = out.error;
     }
   });
+  RETURN_IF_ERROR(step_until(finished));
+  RETURN_IF_ERROR(error);
+  turn.total_seconds = seconds_since(start);
+  turn.response_body = response.body();
+  return turn;
+}
+
+Status RunSession::step_until(const bool& finished) {
   try {
     while (!finished && core_->has_work()) {
       core_->step();
@@ -82,14 +90,10 @@ StatusOr<RunTurn> RunSession::run(const nlohmann::json& body, bool chat,
     }
   } catch (const std::exception& e) {
     core_->cancel_all();
-    (void)core_->take_outputs();  // their callbacks refer to this call's locals: not called
+    (void)core_->take_outputs();  // their callbacks refer to the caller's locals: not called
     return internal_error(std::string("the engine failed: ") + e.what());
   }
-  if (!finished) return internal_error("the engine stopped before the request finished");
-  RETURN_IF_ERROR(error);
-  turn.total_seconds = seconds_since(start);
-  turn.response_body = response.body();
-  return turn;
+  return finished ? Status::Ok() : internal_error("the engine stopped before the request finished");
 }
 
 }  // namespace maas

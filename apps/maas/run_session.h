@@ -58,6 +58,8 @@ class RunSession {
 
  private:
   explicit RunSession(LoadedModel loaded);
+  // Steps the core on this thread, delivering each output, until `finished` is set by a callback.
+  Status step_until(const bool& finished);
 
   LoadedModel loaded_;
   std::unique_ptr<ChatRenderer> renderer_;
