@@ -63,8 +63,11 @@ out=$("$maas" run "$model" "Hello" --max-tokens 5 --temperature 0 --logprobs 2 2
 check "--logprobs prints a table" contains "$(cat "$tmp/err")" "logprobs (token, logprob, top alternatives):"
 check "... one line per token" test "$(grep -cE $'\t-?[0-9.]+\t' "$tmp/err")" -eq 5
 
-# The same request to `maas worker` gets the same answer: text, logprobs, finish, usage.
-env -u MAAS_API_KEY "$maas" worker --model "$model" --port 0 --threads 2 >"$tmp/worker.out" 2>"$tmp/worker.err" &
+# The same request to `maas worker` gets the same answer: text, logprobs, finish, usage; for chat
+# too, with a --chat-template file in place of the model's (the bare content: "Hello world" is 2 tokens).
+printf '%s' '{{ messages[0].content }}' >"$tmp/content.jinja"
+env -u MAAS_API_KEY "$maas" worker --model "$model" --port 0 --threads 2 --chat-template "$tmp/content.jinja" \
+  >"$tmp/worker.out" 2>"$tmp/worker.err" &
 wpid=$!
 url=""
 for _ in $(seq 1 600); do
@@ -76,7 +79,15 @@ check "the worker is ready" curl -sf "$url/health/ready" -o /dev/null
 body=$(node -e 'process.stdout.write(JSON.stringify({prompt: "Hello", max_tokens: 8, temperature: 0, top_p: 1, top_k: -1,
   seed: 3, logprobs: 2, stop: [process.argv[1]]}))' "$stop")
 served=$(curl -sf "$url/v1/completions" -H 'content-type: application/json' -d "$body")
+chat_body='{"messages": [{"role": "user", "content": "Hello world"}], "max_tokens": 6, "temperature": 0, "top_p": 1,
+  "top_k": -1, "logprobs": true, "top_logprobs": 2}'
+served_chat=$(curl -sf "$url/v1/chat/completions" -H 'content-type: application/json' -d "$chat_body")
 kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+check "the worker renders chats with --chat-template" test "$(jget '.usage.prompt_tokens' <<<"$served_chat")" = "2"
+ran_chat=$("$maas" run "$model" "Hello world" --chat --chat-template "$tmp/content.jinja" --max-tokens 6 --temperature 0 \
+           --top-p 1 --top-k -1 --logprobs 2 --threads 2 --output json 2>/dev/null)
+check "run --chat and worker: same choices" test "$(jget '.choices' <<<"$ran_chat")" = "$(jget '.choices' <<<"$served_chat")"
+check "run --chat and worker: same usage" test "$(jget '.usage' <<<"$ran_chat")" = "$(jget '.usage' <<<"$served_chat")"
 ran=$("$maas" run "$model" "Hello" --max-tokens 8 --temperature 0 --top-p 1 --top-k -1 --seed 3 --logprobs 2 \
       --stop="$stop" --threads 2 --output json 2>/dev/null)
 check "the worker answered" test -n "$(jget '.choices[0].logprobs.tokens' <<<"$served")"
