@@ -12,7 +12,7 @@
 #include "args.h"
 #include "commands.h"
 #include "kernels/kernels.h"
-#include "model/model.h"
+#include "engine/loaded_model.h"
 
 namespace maas {
 namespace {
@@ -87,25 +87,29 @@ int cmd_bench(const std::vector<std::string>& argv) {
 
   std::fprintf(stderr, "loading %s ...\n", path.c_str());
   const auto load_start = std::chrono::steady_clock::now();
-  LoadOptions load;
-  load.device = args->get("--device", "cpu");
-  load.n_threads = threads;
-  auto model = load_model(path, load);
-  if (!model.ok()) return report_error(model.status().message());
+  LoaderOptions lo;  // the one loader (engine/loaded_model.h); bench sizes its own KV cache below
+  lo.model_path = path;
+  lo.load.device = args->get("--device", "cpu");
+  lo.load.n_threads = threads;
+  lo.need_chat_template = false;
+  lo.engine.n_ctx = 0;  // no serving context asked: nothing to clamp or log
+  auto loaded = load_served_model(lo);
+  if (!loaded.ok()) return report_error(loaded.status().message());
+  Model& model = *loaded->model;
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  const Backend& backend = (*model)->backend();
+  const Backend& backend = model.backend();
   const int32_t bs = 16, positions = static_cast<int32_t>(std::max(*p, *n)) + bs;
-  auto cache = (*model)->allocate_kv_cache({.n_blocks = positions / bs + 1, .block_size = bs});
+  auto cache = model.allocate_kv_cache({.n_blocks = positions / bs + 1, .block_size = bs});
   if (!cache.ok()) return report_error(cache.status().message());
   std::fprintf(stderr, "loaded in %.2f s; KV cache %.1f MiB (%d blocks of %d)\n", load_s,
                static_cast<double>((*cache)->bytes()) / 1048576.0, (*cache)->n_blocks(), bs);
-  BenchContext b{model->get(), cache->get(), {}, {}, std::mt19937(1234)};
+  BenchContext b{&model, cache->get(), {}, {}, std::mt19937(1234)};
   b.table.resize(static_cast<size_t>((*cache)->n_blocks()));
   std::iota(b.table.begin(), b.table.end(), 0);
   // Batches ask for the last position's logits only (all_logits false): one row, as llama-bench.
-  b.logits.resize(static_cast<size_t>((*model)->config().n_vocab));
+  b.logits.resize(static_cast<size_t>(model.config().n_vocab));
 
-  const GgufFile& f = (*model)->file();
+  const GgufFile& f = model.file();
   nlohmann::ordered_json results = nlohmann::json::array();
   if (!json) {
     std::printf("| model | size | params | backend | threads | test | t/s |\n");
@@ -117,11 +121,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
     double mean, sd;
     mean_sd(tps, &mean, &sd);
     if (json) {
-      results.push_back({{"model", (*model)->config().name}, {"file_bytes", f.file_size()}, {"threads", backend.n_threads()},
+      results.push_back({{"model", model.config().name}, {"file_bytes", f.file_size()}, {"threads", backend.n_threads()},
                          {"kernels", kernel_variant()}, {"test", test}, {"tokens", tokens}, {"t_s_mean", mean}, {"t_s_sd", sd},
                          {"samples_t_s", tps}});
     } else {
-      std::printf("| %s | %.2f GiB | %.2f B | CPU (%s) | %d | %s | %.2f ± %.2f |\n", (*model)->config().name.c_str(),
+      std::printf("| %s | %.2f GiB | %.2f B | CPU (%s) | %d | %s | %.2f ± %.2f |\n", model.config().name.c_str(),
                   f.file_size() / 1073741824.0, LlamaConfig::count_parameters(f) / 1e9, kernel_variant().c_str(),
                   backend.n_threads(), test.c_str(), mean, sd);
       std::fflush(stdout);

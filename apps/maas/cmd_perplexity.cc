@@ -15,8 +15,7 @@
 #include "commands.h"
 #include "eval/perplexity.h"
 #include "kernels/kernels.h"
-#include "model/model.h"
-#include "tokenizer/tokenizer.h"
+#include "engine/loaded_model.h"
 
 namespace maas {
 namespace {
@@ -118,13 +117,16 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
     if (!r.ok()) return report_error(r.status().message());
     reader = std::move(*r);
   }
-  LoadOptions load;
-  load.n_threads = static_cast<int>(*threads);
-  auto model = load_model(args->get("--model"), load);
-  if (!model.ok()) return report_error(model.status().message());
-  auto tok = Tokenizer::from_gguf((*model)->file());
-  if (!tok.ok()) return report_error(tok.status().message());
-  const int32_t n_vocab = (*model)->config().n_vocab;
+  LoaderOptions lo;  // the one loader (engine/loaded_model.h); --ctx is the chunk length, sized below
+  lo.model_path = args->get("--model");
+  lo.load.n_threads = static_cast<int>(*threads);
+  lo.need_chat_template = false;
+  lo.engine.n_ctx = 0;  // no serving context asked: nothing to clamp or log
+  auto loaded = load_served_model(lo);
+  if (!loaded.ok()) return report_error(loaded.status().message());
+  Model& model = *loaded->model;
+  const Tokenizer& tok = *loaded->tokenizer;
+  const int32_t n_vocab = model.config().n_vocab;
   if (reader && reader->header().n_vocab != n_vocab) {
     return report_error("the base file's vocabulary has " + std::to_string(reader->header().n_vocab) + " tokens, the model's " +
                         std::to_string(n_vocab));
@@ -132,7 +134,7 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
   std::vector<int32_t> tokens;
   eval::EvalOptions o;
   o.n_vocab = n_vocab;
-  if (Status s = plan(*args, **tok, reader.get(), &tokens, &o); !s.ok()) return report_error(s.message(), 2);
+  if (Status s = plan(*args, tok, reader.get(), &tokens, &o); !s.ok()) return report_error(s.message(), 2);
 
   std::unique_ptr<eval::KlBaseWriter> writer;
   if (!base_path.empty() && !compare) {
@@ -145,13 +147,13 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
   o.compare = reader.get();
 
   const int32_t bs = 16;
-  auto cache = (*model)->allocate_kv_cache({.n_blocks = (o.n_ctx + bs - 1) / bs, .block_size = bs});
+  auto cache = model.allocate_kv_cache({.n_blocks = (o.n_ctx + bs - 1) / bs, .block_size = bs});
   if (!cache.ok()) return report_error(cache.status().message());
-  EngineRun run{model->get(), cache->get(), std::vector<int32_t>(static_cast<size_t>((*cache)->n_blocks())),
+  EngineRun run{&model, cache->get(), std::vector<int32_t>(static_cast<size_t>((*cache)->n_blocks())),
                 static_cast<int32_t>(*n_batch), std::vector<float>(static_cast<size_t>(n_vocab))};
   std::iota(run.table.begin(), run.table.end(), 0);
   std::fprintf(stderr, "perplexity: %zu tokens, %d chunks of %d, scoring the last %d of each; kernels %s, %d threads\n",
-               tokens.size(), o.n_chunk, o.n_ctx, o.n_ctx - 1 - o.n_ctx / 2, kernel_variant().c_str(), (*model)->backend().n_threads());
+               tokens.size(), o.n_chunk, o.n_ctx, o.n_ctx - 1 - o.n_ctx / 2, kernel_variant().c_str(), model.backend().n_threads());
   const auto t0 = std::chrono::steady_clock::now();
   o.progress = [t0](int32_t done, int32_t total, double ppl) { progress_bar(done, total, ppl, t0); };
   auto result = eval::evaluate_chunks(tokens, o, std::ref(run));

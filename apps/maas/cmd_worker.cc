@@ -13,6 +13,9 @@
 // --weights-cache DIR --weights-sha256 HEX (the model file's SHA-256): the re-laid weights live in a
 // file of DIR that every worker of the model on this machine maps shared (model/load_options.h).
 // --device cpu|cuda[:N] (default cpu): the backend (model/backend.h); --threads N its CPU threads.
+// --chat-template NAME|FILE: a built-in template (llama2, llama3, llama3.1, llama3.2) or a Jinja
+// file in place of the model file's (engine/loaded_model.h); --ctx N: the context, clamped once
+// to the model's training context and the KV cache (--kv-blocks).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -83,13 +86,15 @@ int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
-                                 "--weights-cache", "--weights-sha256", "--device"},
+                                 "--weights-cache", "--weights-sha256", "--device",
+                                 "--chat-template"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
   WorkerOptions o;
   o.model_path = args->get("--model");
   o.model_name = args->get("--served-model-name");
+  o.chat_template = args->get("--chat-template");
   o.load.weights_cache_dir = args->get("--weights-cache");
   o.load.weights_sha256 = args->get("--weights-sha256");
   o.load.device = args->get("--device", "cpu");

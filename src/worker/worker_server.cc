@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -72,29 +71,23 @@ Status WorkerServer::start_http() { return http_->start(); }
 uint16_t WorkerServer::port() const { return http_->port(); }
 
 Status WorkerServer::load() {
-  ASSIGN_OR_RETURN(model_, load_model(options_.model_path, options_.load));
-  ASSIGN_OR_RETURN(tokenizer_, Tokenizer::from_gguf(model_->file()));
-  ASSIGN_OR_RETURN(ChatTemplate tmpl, chat_template_from_gguf(model_->file()));
-  template_ = std::make_unique<ChatTemplate>(std::move(tmpl));
+  LoaderOptions lo;
+  lo.model_path = options_.model_path;
+  lo.load = options_.load;
+  lo.engine = options_.engine;
+  lo.served_model_name = options_.model_name;
+  lo.chat_template = options_.chat_template;
+  ASSIGN_OR_RETURN(LoadedModel loaded, load_served_model(lo));
+  model_ = std::move(loaded.model);
+  tokenizer_ = std::move(loaded.tokenizer);
+  template_ = std::move(loaded.chat_template);
+  options_.model_name = loaded.served_name;
+  options_.engine = loaded.engine;  // n_ctx: the context, clamped once by the loader
   renderer_ = std::make_unique<ChatRenderer>(*tokenizer_, *template_);
   max_piece_bytes_ = max_piece_bytes(*tokenizer_);
-  if (options_.model_name.empty()) {
-    options_.model_name = model_->config().name.empty()
-                              ? std::filesystem::path(options_.model_path).stem().string()
-                              : model_->config().name;
-  }
-  options_.engine.n_ctx = std::min(options_.engine.n_ctx, model_->config().n_ctx_train);
   options_.engine.on_step = [this](const StepReport& step) { metrics_.observe_step(step); };
   outputs_ = std::make_unique<OutputExecutor>(2);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
-  // A request must fit the whole KV cache to ever finish: advertise and enforce the smaller of
-  // the context and the cache, so one that cannot fit gets a 400 up front, not a retryable 503.
-  const int32_t cache_positions = engine_->stats().n_kv_blocks_total * options_.engine.kv_block_size;
-  if (cache_positions < options_.engine.n_ctx) {
-    LOG_WARN("the KV cache holds %d positions, fewer than the context %d: max_model_len is %d", cache_positions,
-             options_.engine.n_ctx, cache_positions);
-    options_.engine.n_ctx = cache_positions;
-  }
   engine_->start();
   ready_.store(true);
   return Status::Ok();
@@ -168,7 +161,7 @@ void WorkerServer::handle(http::Request&& req, std::shared_ptr<http::Responder> 
 }
 
 std::string WorkerServer::info_json() const {
-  const bool chat = model_->file().find(gguf_key::kChatTemplate) != nullptr;
+  const bool chat = !options_.chat_template.empty() || model_->file().find(gguf_key::kChatTemplate) != nullptr;
   Json j = {{"model_name", options_.model_name},
             {"model_type", chat ? "chat-completions" : "text-generation"},
             {"model_provider_name", "Meta"}};

@@ -18,6 +18,7 @@
 #include "api/api_error.h"
 #include "chat/chat_render.h"
 #include "engine/engine.h"
+#include "engine/loaded_model.h"
 #include "http/http.h"
 #include "model/model.h"
 #include "chat/chat_template.h"
@@ -30,10 +31,11 @@ namespace maas {
 struct WorkerOptions {
   std::string model_path;
   std::string model_name;              // served name; default: general.name or the file name
+  std::string chat_template;           // override: built-in name or Jinja file (engine/loaded_model.h)
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   std::vector<std::string> api_keys;   // empty: no auth
-  EngineOptions engine;
+  EngineOptions engine;                // n_ctx requested; the loader clamps it once (loaded_model.h)
   LoadOptions load;                    // device, threads, shared weights cache (model/load_options.h)
   int request_timeout_s = 600;         // per request, queued + running
   int drain_timeout_s = 30;            // SIGTERM: running streams may finish for this long
