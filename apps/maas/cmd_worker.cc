@@ -13,6 +13,8 @@
 // --weights-cache DIR --weights-sha256 HEX (the model file's SHA-256): the re-laid weights live in a
 // file of DIR that every worker of the model on this machine maps shared (model/load_options.h).
 // --device cpu|cuda[:N] (default cpu): the backend (model/backend.h); --threads N its CPU threads.
+// --gpu-memory-fraction F (default 0.9): on a device, weights and KV cache share F of its memory;
+// without --kv-blocks the KV cache takes what the weights leave of it.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -83,7 +85,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
-                                 "--weights-cache", "--weights-sha256", "--device"},
+                                 "--weights-cache", "--weights-sha256", "--device", "--gpu-memory-fraction"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
@@ -93,6 +95,9 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.load.weights_cache_dir = args->get("--weights-cache");
   o.load.weights_sha256 = args->get("--weights-sha256");
   o.load.device = args->get("--device", "cpu");
+  auto fraction = args->get_double("--gpu-memory-fraction", 0.9, 0.01, 1.0);
+  if (!fraction.ok()) return report_error(fraction.status().message(), 2);
+  o.load.gpu_memory_fraction = *fraction;
   if (Status s = o.load.validate(); !s.ok()) return report_error(s.message(), 2);
   o.host = args->get("--host", "127.0.0.1");
   o.api_keys = args->get_all("--api-key");
