@@ -1,8 +1,9 @@
 // dequant.cuh — one weight element as a float, read from a row in the file's own layout
 // (ggml's blocks, quant_blocks.h; never the CPU's kRows16 interleaving). Device code shared by the
-// .cu files that read weights (embedding, matmul); each mirrors kernels.h dequantize_row exactly
-// (the same fp16 scales, the same integer offsets), so a dequantized element is bit-equal to the
-// CPU's. One element per call: the callers walk a row with consecutive lanes on consecutive
+// .cu files that read weights (embedding, matmul); each mirrors kernels.h dequantize_row (the
+// same fp16 scales, the same integer offsets and order of operations): bit-equal for F32, F16,
+// BF16, Q8_0 and Q4_0 (one multiply); Q4_K's d*sc*q - dmin*m may be contracted into an FMA by
+// nvcc, a last-bit difference. One element per call: the callers walk a row with consecutive lanes on consecutive
 // columns, which keeps the loads coalesced; the scale bytes a warp shares come from L1.
 #pragma once
 
