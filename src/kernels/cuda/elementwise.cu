@@ -57,8 +57,11 @@ Status add(float* y, const float* x, int64_t n) {
 
 Status gather_rows(const float* x, const int32_t* rows, int64_t n_rows, int64_t d, float* out) {
   if (n_rows <= 0 || d <= 0) return Status::Ok();
-  dim3 grid(blocks_for(d) < 64 ? blocks_for(d) : 64, static_cast<unsigned>(n_rows));
-  gather_rows_kernel<<<grid, kThreads>>>(x, rows, d, out);
+  for (int64_t r0 = 0; r0 < n_rows; r0 += 65535) {  // the grid's y limit
+    const int64_t chunk = n_rows - r0 < 65535 ? n_rows - r0 : 65535;
+    dim3 grid(blocks_for(d) < 64 ? blocks_for(d) : 64, static_cast<unsigned>(chunk));
+    gather_rows_kernel<<<grid, kThreads>>>(x, rows + r0, d, out + r0 * d);
+  }
   return last_error("gather_rows");
 }
 

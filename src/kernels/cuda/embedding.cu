@@ -21,10 +21,15 @@ __global__ void embed_kernel(const uint8_t* table, size_t row_bytes, int64_t n_c
   x[blockIdx.y * n_cols + col] = Dequant<T>::at(row, col);
 }
 
+// Tokens in chunks of at most 65535 (the grid's y limit).
 template <GgmlType T>
 void launch(const void* table, int64_t n_cols, const int32_t* tokens, int64_t n, float* x) {
-  dim3 grid(static_cast<unsigned>((n_cols + kThreads - 1) / kThreads), static_cast<unsigned>(n));
-  embed_kernel<T><<<grid, kThreads>>>(static_cast<const uint8_t*>(table), ggml_row_size(T, n_cols), n_cols, tokens, x);
+  for (int64_t t0 = 0; t0 < n; t0 += 65535) {
+    const int64_t chunk = n - t0 < 65535 ? n - t0 : 65535;
+    dim3 grid(static_cast<unsigned>((n_cols + kThreads - 1) / kThreads), static_cast<unsigned>(chunk));
+    embed_kernel<T><<<grid, kThreads>>>(static_cast<const uint8_t*>(table), ggml_row_size(T, n_cols), n_cols, tokens + t0,
+                                        x + t0 * n_cols);
+  }
 }
 
 }  // namespace
