@@ -69,10 +69,10 @@ void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o", "--device"}, {});
+  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o", "--device", "--gpu-memory-fraction"}, {});
   if (!args.ok()) return report_error(args.status().message(), 2);
   std::string path = args->get("--model", args->get("-m"));
-  if (path.empty()) return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [--device cpu|cuda[:N]] [--output json]", 2);
+  if (path.empty()) return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [--device cpu|cuda[:N]] [--gpu-memory-fraction 0.9] [--output json]", 2);
   auto p = args->get_int("-p", 512, 0, 1 << 16);
   auto n = args->get_int("-n", 128, 0, 1 << 16);
   auto r = args->get_int("-r", 3, 1, 1000);
@@ -91,6 +91,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
   lo.model_path = path;
   lo.load.device = args->get("--device", "cpu");
   lo.load.n_threads = threads;
+  auto fraction = args->get_double("--gpu-memory-fraction", 0.9, 0.01, 1.0);
+  if (!fraction.ok()) return report_error(fraction.status().message(), 2);
+  lo.load.gpu_memory_fraction = *fraction;
+  if (Status s = lo.load.validate(); !s.ok()) return report_error(s.message(), 2);
   lo.need_chat_template = false;
   lo.engine.n_ctx = 0;  // no serving context asked: nothing to clamp or log
   auto loaded = load_served_model(lo);
@@ -125,8 +129,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
                          {"kernels", kernel_variant()}, {"test", test}, {"tokens", tokens}, {"t_s_mean", mean}, {"t_s_sd", sd},
                          {"samples_t_s", tps}});
     } else {
-      std::printf("| %s | %.2f GiB | %.2f B | CPU (%s) | %d | %s | %.2f ± %.2f |\n", model.config().name.c_str(),
-                  f.file_size() / 1073741824.0, LlamaConfig::count_parameters(f) / 1e9, kernel_variant().c_str(),
+      const std::string where = backend.name() == "cpu" ? "CPU (" + kernel_variant() + ")" : backend.name();
+      std::printf("| %s | %.2f GiB | %.2f B | %s | %d | %s | %.2f ± %.2f |\n", model.config().name.c_str(),
+                  f.file_size() / 1073741824.0, LlamaConfig::count_parameters(f) / 1e9, where.c_str(),
                   backend.n_threads(), test.c_str(), mean, sd);
       std::fflush(stdout);
     }

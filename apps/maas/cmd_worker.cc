@@ -16,6 +16,8 @@
 // --chat-template NAME|FILE: a built-in template (llama2, llama3, llama3.1, llama3.2) or a Jinja
 // file in place of the model file's (engine/loaded_model.h); --ctx N: the context, clamped once
 // to the model's training context and the KV cache (--kv-blocks).
+// --gpu-memory-fraction F (default 0.9): on a device, weights and KV cache share F of its memory;
+// without --kv-blocks the KV cache takes what the weights leave of it.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -86,7 +88,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
-                                 "--weights-cache", "--weights-sha256", "--device",
+                                 "--weights-cache", "--weights-sha256", "--device", "--gpu-memory-fraction",
                                  "--chat-template"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
@@ -98,6 +100,9 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.load.weights_cache_dir = args->get("--weights-cache");
   o.load.weights_sha256 = args->get("--weights-sha256");
   o.load.device = args->get("--device", "cpu");
+  auto fraction = args->get_double("--gpu-memory-fraction", 0.9, 0.01, 1.0);
+  if (!fraction.ok()) return report_error(fraction.status().message(), 2);
+  o.load.gpu_memory_fraction = *fraction;
   if (Status s = o.load.validate(); !s.ok()) return report_error(s.message(), 2);
   o.host = args->get("--host", "127.0.0.1");
   o.api_keys = args->get_all("--api-key");

@@ -11,8 +11,9 @@
 // norm vectors of LlamaWeights (host today; a device backend uploads them in prepare_weights),
 // and the logits the last op writes.
 //
-// Implementations: cpu_backend.cc (kernels.h: AVX-512 / AVX2 / scalar on a ThreadPool). The CUDA
-// kernels live in src/kernels/cuda/ and are not yet wired into a backend (issue 12).
+// Implementations: cpu_backend.cc (kernels.h: AVX-512 / AVX2 / scalar on a ThreadPool) and, when
+// built with MAAS_CUDA, cuda_backend.cc (src/kernels/cuda/: weights, activations and the KV cache
+// in device memory; ops queued on the device, errors gathered until finish_step).
 // Thread safety: one thread drives a backend (the engine thread); ops run in call order.
 #pragma once
 
@@ -70,6 +71,30 @@ class Backend {
   // shared prefix block).
   virtual void copy_kv_block(KvCache& cache, int32_t src, int32_t dst, int32_t n_slots) = 0;
 
+  // Device memory of a device backend, for sizing the KV cache and for /metrics.
+  struct DeviceMemory {
+    size_t total = 0;     // the device's memory
+    size_t used = 0;      // in use on it (by every process), now
+    size_t weights = 0;   // the model's weights uploaded by this backend
+    size_t kv_cache = 0;  // KV caches allocated by this backend
+  };
+  // False for a host backend (the CPU's), which has no device memory to report.
+  virtual bool device_memory(DeviceMemory* out) const {
+    (void)out;
+    return false;
+  }
+  // Bytes a KV cache may take on the device: LoadOptions::gpu_memory_fraction of its memory less
+  // what is in use now (after the weights); -1 for a host backend (sized by the caller's options).
+  virtual int64_t kv_cache_budget_bytes() const { return -1; }
+
+  // --- Steps -----------------------------------------------------------------------------------
+  // The forward pass brackets each step's ops with these: begin_step before the first op (a device
+  // backend copies the batch's metadata: tokens, positions, block tables, logit rows), finish_step
+  // after the last; it returns the first error any op of the step met (ops return nothing), OK for
+  // the CPU. An error from a device leaves the device unusable (CUDA errors are sticky).
+  virtual void begin_step(const Batch& batch) { (void)batch; }
+  virtual Status finish_step() { return Status::Ok(); }
+
   // --- Ops (n = tokens in the batch) -----------------------------------------------------------
   // x[t] = table[tokens[t]] as floats                                  [n, n_cols]
   virtual void embed(const WeightMatrix& table, const Batch& batch, float* x) = 0;
@@ -101,7 +126,8 @@ class Backend {
 };
 
 // The backend options.device names: "cpu" (with options.n_threads), or "cuda[:N]" (Unimplemented
-// until the CUDA backend lands). InvalidArgument for any other name.
+// in a build without MAAS_CUDA; Unavailable when the device is not there). InvalidArgument for any
+// other name.
 StatusOr<std::unique_ptr<Backend>> make_backend(const LoadOptions& options);
 
 }  // namespace maas

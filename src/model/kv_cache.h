@@ -20,6 +20,11 @@ namespace maas {
 // stores today; F16 and Q8_0 are the planned options (issue 12), refused with Unimplemented.
 enum class KvType : uint8_t { kF32, kF16, kQ8_0 };
 const char* kv_type_name(KvType type);
+// Bytes of one element (F32, F16; Q8_0: of one 32-element block).
+size_t kv_type_size(KvType type);
+// Bytes of one block of block_size slots, K and V of every layer, in `type`: what sizing a cache
+// from a memory budget divides by.
+size_t kv_block_bytes(const LlamaConfig& config, int32_t block_size, KvType type);
 
 struct KvCacheOptions {
   int32_t n_blocks = 0;

@@ -54,6 +54,7 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, float* logits) {
   float *x = x_->data(), *xn = xn_->data(), *q = q_->data(), *k = k_->data(), *v = v_->data();
   float *attn = attn_->data(), *gate = gate_->data(), *up = up_->data(), *proj = proj_->data();
 
+  be.begin_step(batch);
   be.embed(W.token_embd, batch, x);  // x = token_embd[tokens]         [n, d]
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
@@ -79,6 +80,8 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, float* logits) {
   be.gather_logit_rows(batch, x, d, xn);  // [rows, d]
   be.rms_norm(xn, W.output_norm.data(), xn, rows, d, c.rms_eps);
   be.logits(W.output, xn, rows, logits);
+  const Status s = be.finish_step();
+  CHECK_MSG(s.ok(), ("forward pass on " + be.name() + ": " + s.to_string()).c_str());
 }
 
 }  // namespace maas

@@ -21,6 +21,9 @@ StatusOr<DeviceName> parse_device(const std::string& device) {
 
 Status LoadOptions::validate() const {
   RETURN_IF_ERROR(parse_device(device).status());
+  if (!(gpu_memory_fraction > 0.0 && gpu_memory_fraction <= 1.0)) {
+    return invalid_argument("the GPU memory fraction must be in (0, 1], got " + std::to_string(gpu_memory_fraction));
+  }
   if (weights_cache_dir.empty() && weights_sha256.empty()) return Status::Ok();
   if (weights_cache_dir.empty() || weights_sha256.empty()) {
     return invalid_argument("a weights cache needs both its directory and the model file's SHA-256");

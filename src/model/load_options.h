@@ -26,12 +26,15 @@ namespace maas {
 struct LoadOptions {
   std::string device = "cpu";     // the backend (backend.h make_backend): "cpu" or "cuda[:N]"
   int n_threads = 0;              // compute threads of the CPU backend; 0 = every usable CPU
+  // A device backend's share of its device's memory, weights and KV cache together: the KV cache
+  // gets fraction x total - (used after the weights) bytes (Backend::kv_cache_budget_bytes).
+  double gpu_memory_fraction = 0.9;
   std::string weights_cache_dir{};  // created if missing; empty: no cache
   std::string weights_sha256{};     // 64 hex digits (either case): SHA-256 of the GGUF file
   int weights_cache_wait_ms = 600000;  // longest wait for another process building the cache file
 
-  // InvalidArgument when only one of the two is set, the SHA-256 is not 64 hex digits, or the
-  // device is not "cpu", "cuda" or "cuda:N".
+  // InvalidArgument when only one of the two is set, the SHA-256 is not 64 hex digits, the
+  // device is not "cpu", "cuda" or "cuda:N", or gpu_memory_fraction is not in (0, 1].
   Status validate() const;
   bool uses_weights_cache() const { return !weights_cache_dir.empty(); }
 };

@@ -21,6 +21,9 @@ class Rope {
   void apply(float* x, int32_t n_heads, int32_t pos) const;
   int32_t n_head() const { return n_head_; }  // query heads of the model
   int32_t head_dim() const { return head_dim_; }
+  int32_t n_rot() const { return n_rot_; }
+  // The n_rot/2 angular frequencies, factors applied (a device backend uploads this table).
+  const std::vector<double>& inv_freq() const { return inv_freq_; }
 
  private:
   int32_t n_head_, head_dim_, n_rot_;

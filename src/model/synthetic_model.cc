@@ -100,12 +100,19 @@ StatusOr<SyntheticModelOptions> synthetic_preset(const std::string& name) {
     o.llama31_rope_scaling = true;
     return o;
   }
+  if (name == "8b") {  // Llama 3 8B's shape (separate output matrix), for the GPU check
+    o.name = "maas-8b-shape-llama3";
+    o.n_embd = 4096; o.n_layer = 32; o.n_head = 32; o.n_head_kv = 8; o.n_ff = 14336; o.n_ctx = 131072;
+    o.llama31_rope_scaling = true;
+    o.tied_embeddings = false;
+    return o;
+  }
   if (name == "test") {
     o.name = "maas-test-llama";
     o.n_embd = 64; o.n_layer = 2; o.n_head = 4; o.n_head_kv = 2; o.n_ff = 256; o.n_ctx = 512;
     return o;
   }
-  return invalid_argument("unknown model preset '" + name + "' (tiny, 1b, test)");
+  return invalid_argument("unknown model preset '" + name + "' (tiny, 1b, 8b, test)");
 }
 
 Status add_synthetic_llama(const SyntheticModelOptions& o, int32_t n_vocab, GgufWriter& w) {

@@ -42,7 +42,8 @@ struct SyntheticModelOptions {
 };
 
 // Shapes by name: "tiny" (the embedded default above), "1b" (Llama 3.2 1B: 2048 embd, 16 blocks,
-// 32 heads, 8 KV heads, 8192 ff, 131072 context), "test" (64 embd, 2 blocks, 4 heads, 2 KV heads,
+// 32 heads, 8 KV heads, 8192 ff, 131072 context), "8b" (Llama 3 8B: 4096 embd, 32 blocks, 32 heads,
+// 8 KV heads, 14336 ff, untied output), "test" (64 embd, 2 blocks, 4 heads, 2 KV heads,
 // 256 ff) for unit tests.
 StatusOr<SyntheticModelOptions> synthetic_preset(const std::string& name);
 

@@ -40,6 +40,18 @@ void WorkerMetrics::observe_step(const StepReport& step) {
   step_overrun_.store(step.overrun);
 }
 
+void WorkerMetrics::render_device_memory(const std::string& model, const Backend::DeviceMemory& m, std::string& out) {
+  const std::string l = "model_name=\"" + prom::escape_label(model) + "\"";
+  help(out, "maas:device_memory_total_bytes", "gauge", "Memory of the device the model runs on.");
+  line(out, "maas:device_memory_total_bytes", l, double(m.total));
+  help(out, "maas:device_memory_used_bytes", "gauge", "Device memory in use, by every process.");
+  line(out, "maas:device_memory_used_bytes", l, double(m.used));
+  help(out, "maas:device_memory_weights_bytes", "gauge", "Device memory holding the model's weights.");
+  line(out, "maas:device_memory_weights_bytes", l, double(m.weights));
+  help(out, "maas:device_memory_kv_cache_bytes", "gauge", "Device memory holding the KV cache.");
+  line(out, "maas:device_memory_kv_cache_bytes", l, double(m.kv_cache));
+}
+
 std::string WorkerMetrics::render(const std::string& model, const EngineStats& s, bool ready, double step_target_s) const {
   const std::string l = "model_name=\"" + prom::escape_label(model) + "\"";
   std::string out;

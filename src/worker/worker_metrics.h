@@ -24,6 +24,8 @@ class WorkerMetrics {
   Histogram e2e{{0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60}};
   void observe_step(const StepReport& step);  // engine thread, after every step
   std::string render(const std::string& model_name, const EngineStats& stats, bool ready, double step_target_s) const;
+  // maas:device_memory_{total,used,weights,kv_cache}_bytes gauges, for a model on a device backend.
+  static void render_device_memory(const std::string& model_name, const Backend::DeviceMemory& m, std::string& out);
 
  private:
   Histogram step_seconds_{{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5}};

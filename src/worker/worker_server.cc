@@ -1,6 +1,7 @@
 // worker_server.cc — startup, routing, auth and the operations routes of `maas worker`.
 #include "worker/worker_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -86,10 +87,36 @@ Status WorkerServer::load() {
   renderer_ = std::make_unique<ChatRenderer>(*tokenizer_, *template_);
   max_piece_bytes_ = max_piece_bytes(*tokenizer_);
   options_.engine.on_step = [this](const StepReport& step) { metrics_.observe_step(step); };
+  RETURN_IF_ERROR(size_device_kv_cache());
   outputs_ = std::make_unique<OutputExecutor>(2);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
   engine_->start();
   ready_.store(true);
+  return Status::Ok();
+}
+
+// On a device backend with no --kv-blocks given, the KV cache takes the device memory that
+// --gpu-memory-fraction leaves after the weights (Backend::kv_cache_budget_bytes), in blocks.
+Status WorkerServer::size_device_kv_cache() {
+  const int64_t budget = model_->backend().kv_cache_budget_bytes();
+  if (budget < 0 || options_.engine.n_kv_blocks > 0) return Status::Ok();
+  // The engine allocates an F32 cache (EngineCore allocate_cache): size for that element type.
+  const size_t per_block = kv_block_bytes(model_->config(), options_.engine.kv_block_size, KvType::kF32);
+  const int64_t blocks = std::min<int64_t>(budget / static_cast<int64_t>(per_block), 1 << 24);
+  Backend::DeviceMemory mem;
+  const bool have = model_->backend().device_memory(&mem);
+  if (blocks < 1) {
+    return resource_exhausted("no device memory left for the KV cache on " + model_->backend().name() + ": " +
+                              std::to_string(have ? mem.used >> 20 : 0) + " MiB used of " +
+                              std::to_string(have ? mem.total >> 20 : 0) + " MiB with the weights loaded (" +
+                              std::to_string(mem.weights >> 20) + " MiB), --gpu-memory-fraction " +
+                              std::to_string(options_.load.gpu_memory_fraction) + "; one block needs " +
+                              std::to_string(per_block >> 10) + " KiB");
+  }
+  options_.engine.n_kv_blocks = static_cast<int32_t>(blocks);
+  LOG_INFO("KV cache on %s: %lld blocks of %d positions (%.2f GiB)", model_->backend().name().c_str(),
+           static_cast<long long>(blocks), options_.engine.kv_block_size,
+           static_cast<double>(blocks) * static_cast<double>(per_block) / 1073741824.0);
   return Status::Ok();
 }
 
@@ -146,10 +173,14 @@ void WorkerServer::handle(http::Request&& req, std::shared_ptr<http::Responder> 
   switch (m.route) {
     case kInfo: return send_json(res, 200, info_json());
     case kModels: return send_json(res, 200, models_json());
-    case kMetrics:
-      res->send(200, {{"content-type", "text/plain; version=0.0.4"}},
-                metrics_.render(options_.model_name, engine_->stats(), ready_.load(), options_.engine.step_time_target_s));
+    case kMetrics: {
+      std::string text =
+          metrics_.render(options_.model_name, engine_->stats(), ready_.load(), options_.engine.step_time_target_s);
+      Backend::DeviceMemory mem;
+      if (model_->backend().device_memory(&mem)) WorkerMetrics::render_device_memory(options_.model_name, mem, text);
+      res->send(200, {{"content-type", "text/plain; version=0.0.4"}}, text);
       return;
+    }
     case kTokenize: return handle_tokenize(req, res);
     case kDetokenize: return handle_detokenize(req, res);
     case kCompletions: return handle_inference(std::move(req), std::move(res), false, false);

@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "base/fp16.h"
+#include "kernels/attention_internal.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/kernels.h"
+#include "kernels/kernels_internal.h"
+#include "model/rope.h"
 
 namespace maas::cuda {
 namespace {
@@ -36,7 +39,8 @@ DeviceBuffer upload(const std::vector<T>& host) {
 
 std::vector<float> download(const DeviceBuffer& b, size_t n) {
   std::vector<float> host(n);
-  EXPECT_TRUE(synchronize().ok());
+  Status s = synchronize();
+  EXPECT_TRUE(s.ok()) << s.to_string();
   EXPECT_TRUE(b.download(host.data(), n * sizeof(float)).ok());
   return host;
 }
@@ -56,7 +60,7 @@ TEST(CudaOps, RmsNormMatchesReference) {
 }
 
 TEST(CudaOps, EmbedMatchesDequantizedRows) {
-  const int64_t n_vocab = 100, n_cols = 300;
+  const int64_t n_vocab = 100, n_cols = 320;
   std::vector<int32_t> tokens = {5, 0, 99, 5, 42};
   std::vector<float> f32 = random_floats(static_cast<size_t>(n_vocab * n_cols), 3);
   std::vector<uint16_t> f16(f32.size()), bf16(f32.size());
@@ -68,8 +72,10 @@ TEST(CudaOps, EmbedMatchesDequantizedRows) {
   auto out = DeviceBuffer::allocate(tokens.size() * static_cast<size_t>(n_cols) * sizeof(float));
   ASSERT_TRUE(out.ok());
   struct Case { GgmlType type; const void* host; DeviceBuffer dev; };
+  std::vector<uint8_t> q4_0(ggml_row_size(GgmlType::kQ4_0, n_cols) * n_vocab);
+  quantize_row(GgmlType::kQ4_0, f32.data(), q4_0.data(), n_vocab * n_cols);
   Case cases[] = {{GgmlType::kF32, f32.data(), upload(f32)}, {GgmlType::kF16, f16.data(), upload(f16)},
-                  {GgmlType::kBF16, bf16.data(), upload(bf16)}};
+                  {GgmlType::kBF16, bf16.data(), upload(bf16)}, {GgmlType::kQ4_0, q4_0.data(), upload(q4_0)}};
   for (Case& c : cases) {
     ASSERT_TRUE(embed(c.type, c.dev.data(), n_cols, static_cast<const int32_t*>(dtok.data()), static_cast<int64_t>(tokens.size()),
                       static_cast<float*>(out->data())).ok());
@@ -81,7 +87,230 @@ TEST(CudaOps, EmbedMatchesDequantizedRows) {
       for (int64_t i = 0; i < n_cols; ++i) ASSERT_EQ(got[t * static_cast<size_t>(n_cols) + static_cast<size_t>(i)], want[static_cast<size_t>(i)]);
     }
   }
-  EXPECT_EQ(embed(GgmlType::kQ4_0, nullptr, 32, nullptr, 1, nullptr).code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(embed(GgmlType::kQ5_0, nullptr, 32, nullptr, 1, nullptr).code(), StatusCode::kUnimplemented);
+}
+
+// A random matrix of `type` (file layout) and its dequantized floats.
+struct HostMatrix {
+  std::vector<uint8_t> bytes;
+  std::vector<float> values;  // dequantized
+  WeightMatrix w;
+};
+HostMatrix random_matrix(GgmlType type, int64_t rows, int64_t cols, uint32_t seed) {
+  HostMatrix m;
+  const std::vector<float> f = random_floats(static_cast<size_t>(rows * cols), seed);
+  m.bytes.resize(ggml_row_size(type, cols) * static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    quantize_row(type, &f[static_cast<size_t>(r * cols)], m.bytes.data() + static_cast<size_t>(r) * ggml_row_size(type, cols), cols);
+  }
+  m.values.resize(f.size());
+  dequantize_row(type, m.bytes.data(), m.values.data(), rows * cols);
+  m.w = WeightMatrix{type, m.bytes.data(), rows, cols};
+  return m;
+}
+
+// Every weight type, through the mat-vec kernel (n <= kMatvecMaxTokens) and cuBLAS (n above),
+// against the double-precision reference on the same dequantized weights. Bound per output:
+// tol * sum_c |w_rc x_c|; tol 1e-5 where the activations stay float (mat-vec, SGEMM), 2^-7 where
+// cuBLAS takes them rounded to 16 bits (F16 / BF16 / block types dequantized to F16).
+TEST(CudaOps, MatmulMatchesReferenceForEveryType) {
+  const int64_t rows = 72, cols = 512;
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
+                        GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    HostMatrix m = random_matrix(type, rows, cols, 11);
+    DeviceBuffer dw = upload(m.bytes);
+    for (int64_t n : {1, 2, 3, 5, 8, 9, 33}) {
+      const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 12);
+      std::vector<float> want(static_cast<size_t>(n * rows));
+      ref::matmul(m.w, x.data(), n, want.data());
+      DeviceBuffer dx = upload(x);
+      auto dy = DeviceBuffer::allocate(want.size() * sizeof(float));
+      ASSERT_TRUE(dy.ok());
+      Status s = matmul({type, dw.data(), rows, cols}, static_cast<const float*>(dx.data()), n, static_cast<float*>(dy->data()));
+      ASSERT_TRUE(s.ok()) << s.to_string();
+      const std::vector<float> got = download(*dy, want.size());
+      const bool rounded = n > kMatvecMaxTokens && type != GgmlType::kF32;
+      const double tol = rounded ? 1.0 / 128 : 1e-5;
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+          double mag = 0;
+          for (int64_t c = 0; c < cols; ++c) mag += std::fabs(m.values[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(t * cols + c)]);
+          const size_t i = static_cast<size_t>(t * rows + r);
+          ASSERT_NEAR(got[i], want[i], tol * mag) << ggml_type_name(type) << " n " << n << " t " << t << " r " << r;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(matmul({GgmlType::kQ5_0, nullptr, 1, 32}, nullptr, 1, nullptr).code(), StatusCode::kUnimplemented);
+}
+
+TEST(CudaOps, ElementwiseOpsMatchReference) {
+  const int64_t n = 100003;
+  const std::vector<float> g = random_floats(n, 21), u = random_floats(n, 22);
+  std::vector<float> want(n);
+  maas::silu_mul(g.data(), u.data(), want.data(), n);
+  DeviceBuffer dg = upload(g), du = upload(u);
+  ASSERT_TRUE(silu_mul(static_cast<float*>(dg.data()), static_cast<float*>(du.data()), static_cast<float*>(dg.data()), n).ok());
+  std::vector<float> got = download(dg, n);
+  for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], want[i], 1e-6f * (1.f + std::fabs(want[i]))) << i;
+
+  std::vector<float> y = g;
+  maas::add_inplace(y.data(), u.data(), n);
+  DeviceBuffer dy = upload(g);
+  ASSERT_TRUE(add(static_cast<float*>(dy.data()), static_cast<float*>(du.data()), n).ok());
+  EXPECT_EQ(download(dy, n), y);
+
+  const int64_t d = 300;
+  const std::vector<int32_t> rows = {4, 0, 9, 9};
+  DeviceBuffer drows = upload(rows);
+  auto out = DeviceBuffer::allocate(rows.size() * d * sizeof(float));
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(gather_rows(static_cast<float*>(du.data()), static_cast<const int32_t*>(drows.data()), 4, d,
+                          static_cast<float*>(out->data())).ok());
+  got = download(*out, rows.size() * d);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (int64_t i = 0; i < d; ++i) ASSERT_EQ(got[r * d + i], u[rows[r] * d + i]);
+  }
+}
+
+// The step of a batch of two sequences over a shuffled paged cache, as the backend lays it out.
+struct PagedStep {
+  int32_t block_size = 4, n_blocks = 12, n_head = 8, n_head_kv = 2, head_dim = 64;
+  std::vector<int32_t> pos, table_offset, tables;  // per token; every table concatenated
+  int64_t n() const { return static_cast<int64_t>(pos.size()); }
+  int32_t dkv() const { return n_head_kv * head_dim; }
+  int64_t row(int64_t t, int32_t p) const {
+    return static_cast<int64_t>(tables[table_offset[t] + p / block_size]) * block_size + p % block_size;
+  }
+};
+PagedStep two_sequences() {
+  PagedStep s;
+  s.tables = {7, 2, 5, 0, 11, /* b: */ 3, 9, 1};
+  for (int32_t p = 13; p < 19; ++p) {  // a: 6 new tokens after 13 cached
+    s.pos.push_back(p);
+    s.table_offset.push_back(0);
+  }
+  for (int32_t p = 0; p < 10; ++p) {  // b: a 10-token prefill
+    s.pos.push_back(p);
+    s.table_offset.push_back(5);
+  }
+  return s;
+}
+
+struct DeviceStep {
+  DeviceBuffer pos, off, tables;
+  DeviceTokens tokens(const PagedStep& s) const {
+    return {static_cast<const int32_t*>(pos.data()), static_cast<const int32_t*>(off.data()),
+            static_cast<const int32_t*>(tables.data()), s.n()};
+  }
+};
+DeviceStep upload_step(const PagedStep& s) { return {upload(s.pos), upload(s.table_offset), upload(s.tables)}; }
+
+// RoPE with Llama 3.1 factors and the KV write against model/rope.h and a host copy.
+TEST(CudaOps, RopeStoreKvMatchesRope) {
+  const PagedStep s = two_sequences();
+  LlamaConfig c;
+  c.n_head = s.n_head;
+  c.n_head_kv = s.n_head_kv;
+  c.head_dim = s.head_dim;
+  c.n_rot = s.head_dim;
+  c.rope_freq_base = 500000.f;
+  std::vector<float> factors(static_cast<size_t>(c.n_rot / 2));
+  for (size_t i = 0; i < factors.size(); ++i) factors[i] = 1.f + static_cast<float>(i % 7);
+  const Rope rope(c, factors);
+  const int64_t dq = s.n_head * s.head_dim, dkv = s.dkv(), n = s.n();
+  std::vector<float> q = random_floats(static_cast<size_t>(n * dq), 31), k = random_floats(static_cast<size_t>(n * dkv), 32),
+                     v = random_floats(static_cast<size_t>(n * dkv), 33);
+  DeviceBuffer dq_ = upload(q), dk = upload(k), dv = upload(v);
+  DeviceBuffer freqs = upload(rope.inv_freq());
+  DeviceStep step = upload_step(s);
+  for (KvElem elem : {KvElem::kF32, KvElem::kF16}) {
+    const size_t esize = elem == KvElem::kF32 ? 4 : 2, cache_elems = static_cast<size_t>(s.n_blocks * s.block_size * dkv);
+    auto kc = DeviceBuffer::allocate(cache_elems * esize), vc = DeviceBuffer::allocate(cache_elems * esize);
+    ASSERT_TRUE(kc.ok() && vc.ok());
+    DeviceBuffer qd = upload(q), kd = upload(k);
+    DeviceKvLayer layer{kc->data(), vc->data(), elem, s.block_size, s.n_head_kv, s.head_dim};
+    Status st = rope_store_kv(static_cast<const double*>(freqs.data()), c.n_rot, static_cast<float*>(qd.data()), s.n_head,
+                              static_cast<float*>(kd.data()), static_cast<const float*>(dv.data()), layer, step.tokens(s));
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    const std::vector<float> gq = download(qd, q.size()), gk = download(kd, k.size());
+    std::vector<uint8_t> hk(cache_elems * esize), hv(cache_elems * esize);
+    ASSERT_TRUE(kc->download(hk.data(), hk.size()).ok());
+    ASSERT_TRUE(vc->download(hv.data(), hv.size()).ok());
+    auto cached = [&](const std::vector<uint8_t>& b, int64_t i) {
+      if (elem == KvElem::kF32) return reinterpret_cast<const float*>(b.data())[i];
+      return fp16_to_fp32(reinterpret_cast<const uint16_t*>(b.data())[i]);
+    };
+    for (int64_t t = 0; t < n; ++t) {
+      std::vector<float> wq(q.begin() + t * dq, q.begin() + (t + 1) * dq), wk(k.begin() + t * dkv, k.begin() + (t + 1) * dkv);
+      rope.apply(wq.data(), s.n_head, s.pos[t]);
+      rope.apply(wk.data(), s.n_head_kv, s.pos[t]);
+      for (int64_t i = 0; i < dq; ++i) ASSERT_NEAR(gq[t * dq + i], wq[i], 1e-6f * (1.f + std::fabs(wq[i]))) << t << " " << i;
+      const int64_t row = s.row(t, s.pos[t]);
+      for (int64_t i = 0; i < dkv; ++i) {
+        ASSERT_NEAR(gk[t * dkv + i], wk[i], 1e-6f * (1.f + std::fabs(wk[i]))) << t << " " << i;
+        const float want_k = elem == KvElem::kF32 ? wk[i] : fp16_to_fp32(fp32_to_fp16(wk[i]));
+        const float want_v = elem == KvElem::kF32 ? v[t * dkv + i] : fp16_to_fp32(fp32_to_fp16(v[t * dkv + i]));
+        ASSERT_NEAR(cached(hk, row * dkv + i), want_k, 2e-3f * (1.f + std::fabs(want_k)));
+        ASSERT_EQ(cached(hv, row * dkv + i), want_v);
+      }
+    }
+  }
+  EXPECT_EQ(rope_store_kv(nullptr, 2 * 1024, nullptr, 1, nullptr, nullptr, {nullptr, nullptr, KvElem::kF32, 4, 1, 64},
+                          {nullptr, nullptr, nullptr, 1}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+// Attention over a shuffled paged cache (F32 and F16), decode and prefill tokens in one call,
+// against kernels.h's scalar reference per (token, KV group) on the same (rounded) cache.
+TEST(CudaOps, AttentionMatchesReference) {
+  for (int32_t head_dim : {64, 128, 96}) {
+    PagedStep s = two_sequences();
+    s.head_dim = head_dim;
+    const int64_t dq = s.n_head * s.head_dim, dkv = s.dkv(), n = s.n();
+    const size_t cache_elems = static_cast<size_t>(s.n_blocks * s.block_size * dkv);
+    const std::vector<float> q = random_floats(static_cast<size_t>(n * dq), 41);
+    std::vector<float> k = random_floats(cache_elems, 42), v = random_floats(cache_elems, 43);
+    DeviceBuffer dqb = upload(q);
+    DeviceStep step = upload_step(s);
+    for (KvElem elem : {KvElem::kF32, KvElem::kF16}) {
+      std::vector<float> kr = k, vr = v;  // the cache as the reference sees it
+      DeviceBuffer kc, vc;
+      if (elem == KvElem::kF16) {
+        std::vector<uint16_t> kh(cache_elems), vh(cache_elems);
+        for (size_t i = 0; i < cache_elems; ++i) {
+          kh[i] = fp32_to_fp16(k[i]);
+          vh[i] = fp32_to_fp16(v[i]);
+          kr[i] = fp16_to_fp32(kh[i]);
+          vr[i] = fp16_to_fp32(vh[i]);
+        }
+        kc = upload(kh);
+        vc = upload(vh);
+      } else {
+        kc = upload(k);
+        vc = upload(v);
+      }
+      auto out = DeviceBuffer::allocate(q.size() * sizeof(float));
+      ASSERT_TRUE(out.ok());
+      const float scale = 1.f / std::sqrt(static_cast<float>(head_dim));
+      Status st = attention(static_cast<const float*>(dqb.data()), s.n_head, {kc.data(), vc.data(), elem, s.block_size, s.n_head_kv, head_dim},
+                            step.tokens(s), scale, static_cast<float*>(out->data()));
+      ASSERT_TRUE(st.ok()) << st.to_string();
+      const std::vector<float> got = download(*out, q.size());
+      std::vector<float> want(q.size());
+      const int32_t n_gqa = s.n_head / s.n_head_kv;
+      for (int64_t t = 0; t < n; ++t) {
+        for (int32_t g = 0; g < s.n_head_kv; ++g) {
+          const int64_t first = t * dq + static_cast<int64_t>(g) * n_gqa * head_dim;
+          ref::attention_paged({.q = &q[first], .out = &want[first], .stride = dq, .n_heads = n_gqa, .head_dim = head_dim,
+                                .pos0 = s.pos[t], .n_tokens = 1, .scale = scale},
+                               {.k = kr.data() + g * head_dim, .v = vr.data() + g * head_dim, .row_stride = dkv,
+                                .block_table = &s.tables[s.table_offset[t]], .block_size = s.block_size});
+        }
+      }
+      for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5f * (1.f + std::fabs(want[i]))) << head_dim << " " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -18,6 +18,59 @@ int device_count() {
   return n;
 }
 
+Status set_device(int index) {
+  const int n = device_count();
+  if (index < 0 || index >= n) {
+    return unavailable("CUDA device " + std::to_string(index) + " does not exist (" + std::to_string(n) + " present)");
+  }
+  cudaError_t e = cudaSetDevice(index);
+  if (e != cudaSuccess) return unavailable(std::string("CUDA: cannot use device: ") + cudaGetErrorString(e));
+  return Status::Ok();
+}
+
+const char* device_name() {
+  static thread_local cudaDeviceProp prop;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return "";
+  }
+  return prop.name;
+}
+
+Status memory_info(size_t* free_bytes, size_t* total_bytes) {
+  cudaError_t e = cudaMemGetInfo(free_bytes, total_bytes);
+  if (e != cudaSuccess) return internal_error(std::string("CUDA memory info: ") + cudaGetErrorString(e));
+  return Status::Ok();
+}
+
+Status last_error(const char* what) {
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) return internal_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
+  return Status::Ok();
+}
+
+namespace {
+Status copy(void* dst, const void* src, size_t n, cudaMemcpyKind kind, const char* what) {
+  if (n == 0) return Status::Ok();
+  cudaError_t e = kind == cudaMemcpyDeviceToDevice ? cudaMemcpyAsync(dst, src, n, kind) : cudaMemcpy(dst, src, n, kind);
+  if (e != cudaSuccess) return internal_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
+  return Status::Ok();
+}
+}  // namespace
+
+Status copy_device(void* dst, const void* src, size_t n) { return copy(dst, src, n, cudaMemcpyDeviceToDevice, "copy"); }
+Status copy_to_device(void* dst, const void* src, size_t n) { return copy(dst, src, n, cudaMemcpyHostToDevice, "upload"); }
+Status copy_to_host(void* dst, const void* src, size_t n) { return copy(dst, src, n, cudaMemcpyDeviceToHost, "download"); }
+
+bool supports_weight_type(GgmlType t) {
+  switch (t) {
+    case GgmlType::kF32: case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0: case GgmlType::kQ4_K: case GgmlType::kQ6_K: return true;
+    default: return false;
+  }
+}
+
 Status synchronize() {
   cudaError_t e = cudaDeviceSynchronize();
   if (e != cudaSuccess) return internal_error(std::string("CUDA: ") + cudaGetErrorString(e));
