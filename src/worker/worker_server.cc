@@ -85,11 +85,20 @@ Status WorkerServer::load() {
   }
   options_.engine.n_ctx = std::min(options_.engine.n_ctx, model_->config().n_ctx_train);
   options_.engine.on_step = [this](const StepReport& step) { metrics_.observe_step(step); };
+  // The KV cache's element type: auto resolved for the backend, and refused here (not in the
+  // engine's constructor) when the backend or the model cannot hold it.
+  const KvType kv_type = kv_type_for_backend(options_.engine.kv_type, model_->backend().name());
+  options_.engine.kv_type = kv_type;
+  if (auto probe = model_->allocate_kv_cache({.n_blocks = 1, .block_size = 1, .type = kv_type}); !probe.ok()) {
+    return probe.status();
+  }
   outputs_ = std::make_unique<OutputExecutor>(2);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
   // A request must fit the whole KV cache to ever finish: advertise and enforce the smaller of
   // the context and the cache, so one that cannot fit gets a 400 up front, not a retryable 503.
   const int32_t cache_positions = engine_->stats().n_kv_blocks_total * options_.engine.kv_block_size;
+  LOG_INFO("KV cache: %s, %d positions, %.1f MiB", kv_type_name(kv_type), cache_positions,
+           static_cast<double>(kv_bytes_per_token(kv_type, model_->config())) * cache_positions / (1 << 20));
   if (cache_positions < options_.engine.n_ctx) {
     LOG_WARN("the KV cache holds %d positions, fewer than the context %d: max_model_len is %d", cache_positions,
              options_.engine.n_ctx, cache_positions);
