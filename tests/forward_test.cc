@@ -103,8 +103,11 @@ std::vector<float> logits_through_cache(Model& model, const std::vector<int32_t>
 }
 
 // The KV cache in F16 and Q8_0 (kv_cache.h) against F32, same model, same tokens: the logits'
-// relative error at every position (the measure above). Tolerances, with the measured values
-// printed: F16 3e-3 and Q8_0 2e-2 of the logits' norm; and the cache's size per type.
+// relative error at every position (the measure above), and the cache's size per type.
+// Tolerances (measured values printed): F32 weights, F16 KV 3e-3 (measured 3.0e-4), Q8_0 KV 2e-2
+// (9.9e-3). Q4_0 weights: 4e-2 for both (measured 1.7e-2, 1.8e-2), the Q4_0 tolerance above: any
+// change in K or V moves the activations across 8-bit rounding steps of the integer dot
+// products, which then dominate, as they do against the reference.
 TEST(Forward, KvCacheTypesStayNearF32) {
   for (const std::string weights : {"f32", "q4_0"}) {
     std::string path = testing::write_model(testing::small_options(weights), kVocab, "fwd_kv_" + weights + ".gguf");
@@ -113,7 +116,9 @@ TEST(Forward, KvCacheTypesStayNearF32) {
     const std::vector<int32_t> toks = prompt_tokens(20, 4);
     const std::vector<float> f32 = logits_through_cache(**model, toks, KvType::kF32);
     ASSERT_EQ(f32.size(), static_cast<size_t>(kVocab) * 20);
-    for (auto [type, tolerance] : {std::pair{KvType::kF16, 3e-3}, std::pair{KvType::kQ8_0, 2e-2}}) {
+    const bool f32_weights = weights == "f32";
+    for (auto [type, tolerance] : {std::pair{KvType::kF16, f32_weights ? 3e-3 : 4e-2},
+                                   std::pair{KvType::kQ8_0, f32_weights ? 2e-2 : 4e-2}}) {
       const std::vector<float> got = logits_through_cache(**model, toks, type);
       ASSERT_EQ(got.size(), f32.size());
       double worst = 0;
