@@ -45,6 +45,9 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Buffer> allocate(size_t n_floats) override { return std::make_unique<CpuBuffer>(n_floats); }
 
   StatusOr<std::unique_ptr<KvCache>> allocate_kv_cache(const LlamaConfig& c, const KvCacheOptions& o) override {
+    if (!attention_reads(kv_ggml_type(o.type))) {
+      return unimplemented(std::string("the CPU backend's attention does not read a KV cache of ") + kv_type_name(o.type));
+    }
     if (o.type == KvType::kQ8_0 && c.head_dim % 32 != 0) {
       return invalid_argument("a q8_0 KV cache needs head_dim a multiple of 32; this model's is " +
                               std::to_string(c.head_dim));

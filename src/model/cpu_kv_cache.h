@@ -13,9 +13,6 @@
 
 namespace maas {
 
-// The ggml type a KV cache element type stores as (F32, F16, Q8_0).
-GgmlType kv_ggml_type(KvType type);
-
 class CpuKvCache final : public KvCache {
  public:
   CpuKvCache(const LlamaConfig& config, const KvCacheOptions& o);
