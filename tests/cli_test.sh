@@ -121,5 +121,13 @@ check "unknown option" contains "$out" "unknown option --frobnicate"
 out=$("$maas" bench --model "$model" -p 32 -n 8 -r 2 --threads 2 2>/dev/null)
 check "bench reports pp" contains "$out" "| pp32 |"
 check "bench reports tg" contains "$out" "| tg8 |"
+out=$("$maas" bench --model "$model" -p 16 -n 4 -r 1 -d 20 --kv-cache-dtype q8_0 --threads 2 --output json 2>&1)
+check "bench at a depth" contains "$out" '"test": "tg4 @ d20"'
+check "bench on a q8_0 KV cache" contains "$out" '"kv_type": "q8_0"'
+out=$("$maas" bench --model "$model" -p 16 -n 0 -r 1 --threads 2 2>&1)
+check "bench's KV cache is f16 by default (auto)" contains "$out" "KV cache f16"
+out=$("$maas" bench --model "$model" -p 16 -n 4 --kv-cache-dtype f8 2>&1)
+check "bench refuses a bad KV type" test $? -eq 2
+check "... naming the choices" contains "$out" "expected auto, f32, f16 or q8_0"
 
 finish cli

@@ -1,6 +1,8 @@
 // cmd_bench.cc — `maas bench --model PATH`: prompt processing (ppN) and generation (tgN)
 // throughput, measured as llama-bench does: a warm-up, then r repetitions of each test from an
 // empty cache with random tokens; the table shows mean ± standard deviation in tokens/s.
+// -d N (llama-bench's depth): each repetition first fills N positions (untimed), then times the
+// test after them ("tg128 @ d2048"). --kv-cache-dtype auto|f32|f16|q8_0 as the worker's.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -32,28 +34,28 @@ std::vector<int32_t> random_tokens(BenchContext& b, int n) {
   return t;
 }
 
-// Seconds for one prompt of n tokens in batches of n_batch.
-double run_pp(BenchContext& b, int n, int n_batch) {
+// Seconds for one prompt of n tokens in batches of n_batch, after `depth` positions.
+double run_pp(BenchContext& b, int n, int n_batch, int depth = 0) {
   std::vector<int32_t> toks = random_tokens(b, n);
   auto t0 = std::chrono::steady_clock::now();
   for (int start = 0; start < n; start += n_batch) {
     int len = std::min(n_batch, n - start);
     Batch batch;
     batch.tokens.assign(toks.begin() + start, toks.begin() + start + len);
-    batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), start, len, false});
+    batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), depth + start, len, false});
     b.model->forward(batch, *b.cache, b.logits.data());
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Seconds for n single-token steps from an empty cache.
-double run_tg(BenchContext& b, int n) {
+// Seconds for n single-token steps after `depth` positions.
+double run_tg(BenchContext& b, int n, int depth = 0) {
   std::vector<int32_t> toks = random_tokens(b, n);
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     Batch batch;
     batch.tokens.push_back(toks[static_cast<size_t>(i)]);
-    batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), i, 1, false});
+    batch.seqs.push_back({b.table.data(), static_cast<int32_t>(b.table.size()), depth + i, 1, false});
     b.model->forward(batch, *b.cache, b.logits.data());
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -69,19 +71,26 @@ void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o", "--device", "--gpu-memory-fraction"}, {});
+  auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o", "--device", "-d",
+                                 "--kv-cache-dtype", "--gpu-memory-fraction"}, {});
   if (!args.ok()) return report_error(args.status().message(), 2);
   std::string path = args->get("--model", args->get("-m"));
-  if (path.empty()) return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [--device cpu|cuda[:N]] [--gpu-memory-fraction 0.9] [--output json]", 2);
+  if (path.empty()) {
+    return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [-d DEPTH] [--device cpu|cuda[:N]] "
+                        "[--kv-cache-dtype auto|f32|f16|q8_0] [--gpu-memory-fraction 0.9] [--output json]", 2);
+  }
   auto p = args->get_int("-p", 512, 0, 1 << 16);
   auto n = args->get_int("-n", 128, 0, 1 << 16);
   auto r = args->get_int("-r", 3, 1, 1000);
   auto t = args->get_int("--threads", 0, 0, 1024);
   auto tb = args->get_int("-t", 0, 0, 1024);
   auto nb = args->get_int("--batch", 512, 1, 1 << 16);
-  for (const Status& s : {p.status(), n.status(), r.status(), t.status(), tb.status(), nb.status()}) {
+  auto depth = args->get_int("-d", 0, 0, 1 << 20);
+  for (const Status& s : {p.status(), n.status(), r.status(), t.status(), tb.status(), nb.status(), depth.status()}) {
     if (!s.ok()) return report_error(s.message(), 2);
   }
+  auto kv_choice = parse_kv_type(args->get("--kv-cache-dtype", "auto"));
+  if (!kv_choice.ok()) return report_error("--kv-cache-dtype: " + kv_choice.status().message(), 2);
   int threads = static_cast<int>(*t ? *t : *tb);
   bool json = args->get("--output", args->get("-o")) == "json";
 
@@ -102,10 +111,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
   Model& model = *loaded->model;
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   const Backend& backend = model.backend();
-  const int32_t bs = 16, positions = static_cast<int32_t>(std::max(*p, *n)) + bs;
-  auto cache = model.allocate_kv_cache({.n_blocks = positions / bs + 1, .block_size = bs});
+  const int32_t bs = 16, positions = static_cast<int32_t>(std::max(*p, *n) + *depth) + bs;
+  const KvType kv_type = kv_type_for_backend(*kv_choice, backend.name());
+  auto cache = model.allocate_kv_cache({.n_blocks = positions / bs + 1, .block_size = bs, .type = kv_type});
   if (!cache.ok()) return report_error(cache.status().message());
-  std::fprintf(stderr, "loaded in %.2f s; KV cache %.1f MiB (%d blocks of %d)\n", load_s,
+  std::fprintf(stderr, "loaded in %.2f s; KV cache %s %.1f MiB (%d blocks of %d)\n", load_s, kv_type_name(kv_type),
                static_cast<double>((*cache)->bytes()) / 1048576.0, (*cache)->n_blocks(), bs);
   BenchContext b{&model, cache->get(), {}, {}, std::mt19937(1234)};
   b.table.resize(static_cast<size_t>((*cache)->n_blocks()));
@@ -126,7 +136,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     mean_sd(tps, &mean, &sd);
     if (json) {
       results.push_back({{"model", model.config().name}, {"file_bytes", f.file_size()}, {"threads", backend.n_threads()},
-                         {"kernels", kernel_variant()}, {"test", test}, {"tokens", tokens}, {"t_s_mean", mean}, {"t_s_sd", sd},
+                         {"kernels", kernel_variant()}, {"kv_type", kv_type_name(kv_type)}, {"test", test}, {"tokens", tokens}, {"t_s_mean", mean}, {"t_s_sd", sd},
                          {"samples_t_s", tps}});
     } else {
       const std::string where = backend.name() == "cpu" ? "CPU (" + kernel_variant() + ")" : backend.name();
@@ -136,17 +146,26 @@ int cmd_bench(const std::vector<std::string>& argv) {
       std::fflush(stdout);
     }
   };
+  const int d = static_cast<int>(*depth);
+  const std::string at = d > 0 ? " @ d" + std::to_string(d) : "";
+  auto fill = [&] { if (d > 0) run_pp(b, d, static_cast<int>(*nb)); };  // the depth's positions, untimed
   if (*p > 0) {
     run_pp(b, static_cast<int>(std::min<long long>(*p, 32)), static_cast<int>(*nb));  // warm-up
     std::vector<double> secs;
-    for (int i = 0; i < *r; ++i) secs.push_back(run_pp(b, static_cast<int>(*p), static_cast<int>(*nb)));
-    report("pp" + std::to_string(*p), static_cast<int>(*p), secs);
+    for (int i = 0; i < *r; ++i) {
+      fill();
+      secs.push_back(run_pp(b, static_cast<int>(*p), static_cast<int>(*nb), d));
+    }
+    report("pp" + std::to_string(*p) + at, static_cast<int>(*p), secs);
   }
   if (*n > 0) {
     run_tg(b, 4);  // warm-up
     std::vector<double> secs;
-    for (int i = 0; i < *r; ++i) secs.push_back(run_tg(b, static_cast<int>(*n)));
-    report("tg" + std::to_string(*n), static_cast<int>(*n), secs);
+    for (int i = 0; i < *r; ++i) {
+      fill();
+      secs.push_back(run_tg(b, static_cast<int>(*n), d));
+    }
+    report("tg" + std::to_string(*n) + at, static_cast<int>(*n), secs);
   }
   if (json) std::printf("%s\n", results.dump(2).c_str());
   return 0;

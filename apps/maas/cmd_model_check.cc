@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "gguf/gguf.h"
 #include "gguf/gguf_names.h"
+#include "model/kv_cache.h"
 #include "model/llama_config.h"
 #include "model/llama_weights.h"
 #include "chat/chat_template.h"
@@ -42,9 +43,11 @@ int cmd_model_check(const std::vector<std::string>& argv) {
   j["context_length"] = config->n_ctx_train;
   j["vocabulary_size"] = (*tok)->n_vocab();
   j["chat_template"] = f.find(gguf_key::kChatTemplate) != nullptr;
-  // What one token costs in a worker's F32 KV cache: K and V of every layer.
-  const int64_t head_dim = config->n_head > 0 ? config->n_embd / config->n_head : 0;
-  j["kv_bytes_per_token"] = int64_t{2} * config->n_layer * config->n_head_kv * head_dim * 4;
+  // What one token costs in the KV cache of a CPU worker with the default --kv-cache-dtype (auto):
+  // K and V of every layer. The platform sizes an instance's cache with it and passes the type.
+  const KvType kv_type = kv_type_for_backend(std::nullopt, "cpu");
+  j["kv_cache_dtype"] = kv_type_name(kv_type);
+  j["kv_bytes_per_token"] = static_cast<int64_t>(kv_bytes_per_token(kv_type, *config));
   if (args->get("--output") == "json") {
     std::printf("%s\n", j.dump().c_str());
   } else {

@@ -4,6 +4,9 @@
 // --kl-divergence it compares this run with FILE (whose tokens and context it takes). Base files
 // are llama.cpp's format, so either program's base can score the other, and the referee
 // (tests/referee.cc) writes one from the double-precision forward pass.
+// --kv-cache-dtype f32|f16|q8_0|auto (default f32 here, so a run measures the weights alone):
+// the KV cache's element type, as the worker's flag; a base run with f32 and a compared run with
+// f16 measure what the cache type costs.
 #include <unistd.h>
 
 #include <chrono>
@@ -22,7 +25,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: maas perplexity --model PATH --file TEXT [--ctx 512] [--chunks K] [--batch 512] [--threads N]\n"
-    "                       [--kl-divergence-base FILE [--kl-divergence]]";
+    "                       [--kl-divergence-base FILE [--kl-divergence]] [--kv-cache-dtype f32|f16|q8_0|auto]";
 
 // The engine as a source of chunk logits: positions before `first` in batches that return no
 // logits, then the scored half with every position's logits.
@@ -100,7 +103,8 @@ void progress_bar(int32_t done, int32_t total, double ppl, std::chrono::steady_c
 }  // namespace
 
 int cmd_perplexity(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {"--model", "--file", "--ctx", "--chunks", "--batch", "--threads", "--kl-divergence-base"},
+  auto args = Args::parse(argv, {"--model", "--file", "--ctx", "--chunks", "--batch", "--threads", "--kl-divergence-base",
+                                 "--kv-cache-dtype"},
                           {"--kl-divergence"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error(kUsage, 2);
@@ -110,6 +114,8 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
   auto threads = args->get_int("--threads", 0, 0, 1024);
   auto n_batch = args->get_int("--batch", 512, 1, 1 << 16);
   if (!threads.ok() || !n_batch.ok()) return report_error((threads.ok() ? n_batch : threads).status().message(), 2);
+  auto kv_choice = parse_kv_type(args->get("--kv-cache-dtype", "f32"));
+  if (!kv_choice.ok()) return report_error("--kv-cache-dtype: " + kv_choice.status().message(), 2);
 
   std::unique_ptr<eval::KlBaseReader> reader;
   if (compare) {
@@ -147,13 +153,15 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
   o.compare = reader.get();
 
   const int32_t bs = 16;
-  auto cache = model.allocate_kv_cache({.n_blocks = (o.n_ctx + bs - 1) / bs, .block_size = bs});
+  const KvType kv_type = kv_type_for_backend(*kv_choice, model.backend().name());
+  auto cache = model.allocate_kv_cache({.n_blocks = (o.n_ctx + bs - 1) / bs, .block_size = bs, .type = kv_type});
   if (!cache.ok()) return report_error(cache.status().message());
   EngineRun run{&model, cache->get(), std::vector<int32_t>(static_cast<size_t>((*cache)->n_blocks())),
                 static_cast<int32_t>(*n_batch), std::vector<float>(static_cast<size_t>(n_vocab))};
   std::iota(run.table.begin(), run.table.end(), 0);
-  std::fprintf(stderr, "perplexity: %zu tokens, %d chunks of %d, scoring the last %d of each; kernels %s, %d threads\n",
-               tokens.size(), o.n_chunk, o.n_ctx, o.n_ctx - 1 - o.n_ctx / 2, kernel_variant().c_str(), model.backend().n_threads());
+  std::fprintf(stderr, "perplexity: %zu tokens, %d chunks of %d, scoring the last %d of each; kernels %s, %d threads, KV %s\n",
+               tokens.size(), o.n_chunk, o.n_ctx, o.n_ctx - 1 - o.n_ctx / 2, kernel_variant().c_str(), model.backend().n_threads(),
+               kv_type_name(kv_type));
   const auto t0 = std::chrono::steady_clock::now();
   o.progress = [t0](int32_t done, int32_t total, double ppl) { progress_bar(done, total, ppl, t0); };
   auto result = eval::evaluate_chunks(tokens, o, std::ref(run));

@@ -18,6 +18,8 @@
 // to the model's training context and the KV cache (--kv-blocks).
 // --gpu-memory-fraction F (default 0.9): on a device, weights and KV cache share F of its memory;
 // without --kv-blocks the KV cache takes what the weights leave of it.
+// --kv-cache-dtype auto|f32|f16|q8_0 (default auto: f16 on the CPU, as llama.cpp; model/kv_cache.h):
+// the KV cache's element type; f16 takes half the memory of f32 per token, q8_0 about a quarter.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -88,7 +90,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "--host", "--port", "--api-key", "--api-key-file", "--threads", "--ctx", "--kv-blocks", "--max-num-seqs",
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
-                                 "--weights-cache", "--weights-sha256", "--device", "--gpu-memory-fraction",
+                                 "--weights-cache", "--weights-sha256", "--device", "--gpu-memory-fraction", "--kv-cache-dtype",
                                  "--chat-template"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
@@ -112,6 +114,9 @@ int cmd_worker(const std::vector<std::string>& argv) {
   if (Status s = add_keys_from_file_and_env(args->get("--api-key-file"), &o.api_keys); !s.ok()) {
     return report_error(s.message(), 2);
   }
+  auto kv_type = parse_kv_type(args->get("--kv-cache-dtype", "auto"));
+  if (!kv_type.ok()) return report_error("--kv-cache-dtype: " + kv_type.status().message(), 2);
+  o.engine.kv_type = *kv_type;
   o.engine.enable_prefix_caching = !args->has("--no-prefix-caching");
   o.default_ignore_eos = args->has("--ignore-eos-default");
   struct IntFlag { const char* name; long long fallback, lo, hi; long long* out; };

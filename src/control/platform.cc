@@ -272,6 +272,7 @@ StatusOr<ModelFileInfo> Platform::check_model_file(const std::string& path) {
   info.context_length = j.value("context_length", 0);
   info.chat = j.value("chat_template", false);
   info.kv_bytes_per_token = j.value("kv_bytes_per_token", int64_t{0});
+  info.kv_cache_dtype = j.value("kv_cache_dtype", std::string("f32"));
   return info;
 }
 

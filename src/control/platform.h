@@ -54,7 +54,8 @@ struct ModelFileInfo {
   std::string path, sha256, name;
   int64_t bytes = 0, parameters = 0;
   int32_t context_length = 0;
-  int64_t kv_bytes_per_token = 0;  // F32 K and V of every layer
+  int64_t kv_bytes_per_token = 0;  // K and V of every layer in a KV cache of kv_cache_dtype
+  std::string kv_cache_dtype = "f32";  // the worker's default type (model check), passed to instances
   bool chat = false;  // the file carries a chat template
 };
 

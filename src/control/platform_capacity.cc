@@ -23,7 +23,8 @@ StatusOr<InstanceSpec> Platform::instance_spec(const OnlineDeployment& d) {
   }
   ASSIGN_OR_RETURN(ModelFileInfo info, check_model_file(d.model_path));
   // Weights + a KV cache of at least one full context must fit the type's memory; the cache gets
-  // what is left (up to the worker's default size).
+  // what is left (up to the worker's default size), at the bytes per token of the KV element type
+  // the model check reports (the worker's default) and the instance is told to use.
   const int64_t ctx = std::min<int64_t>(info.context_length, 4096);
   const int64_t per_block = std::max<int64_t>(1, info.kv_bytes_per_token * 16);
   const int64_t budget = type->memory_mib * kMiB - info.bytes - 512 * kMiB;
@@ -40,7 +41,8 @@ StatusOr<InstanceSpec> Platform::instance_spec(const OnlineDeployment& d) {
   spec.served_name = d.model_name;
   spec.pin_cores = type->cores;
   spec.n_threads = type->cores;
-  spec.extra_args = {"--kv-blocks", std::to_string(std::min(default_blocks, fit_blocks)), "--request-timeout",
+  spec.extra_args = {"--kv-blocks", std::to_string(std::min(default_blocks, fit_blocks)), "--kv-cache-dtype",
+                     info.kv_cache_dtype, "--request-timeout",
                      std::to_string(std::max(1, (d.request_timeout_ms + 999) / 1000))};
   for (std::string& a : weights_cache_args(d.model_sha256)) spec.extra_args.push_back(std::move(a));
   return spec;

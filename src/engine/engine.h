@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -40,6 +41,7 @@ struct EngineOptions {
   int32_t n_ctx = 4096;              // max positions per sequence (<= model's training context)
   int32_t kv_block_size = 16;        // token slots per KV block
   int32_t n_kv_blocks = 0;           // 0: enough for max_num_seqs sequences of n_ctx / 4 on average, at least one full context
+  std::optional<KvType> kv_type;     // the cache's element type; nullopt: auto (kv_type_for_backend, kv_cache.h)
   int32_t max_num_seqs = 64;         // sequences running at once
   int32_t max_batch_tokens = 512;    // tokens per step (decode tokens + prefill chunks)
   int32_t max_waiting = 256;         // queued requests beyond which submit() fails
@@ -66,6 +68,7 @@ struct EngineStats {
   int32_t n_running = 0;             // requests with sequences in the batch
   int32_t n_waiting = 0;             // queued, not yet admitted (or preempted)
   int32_t n_kv_blocks_total = 0;
+  int64_t kv_cache_bytes = 0;        // the cache's memory (its element type's bytes: KvCache::bytes)
   int32_t n_kv_blocks_used = 0;      // blocks held by sequences (vLLM's usage: cached free blocks are free)
   int32_t n_kv_blocks_cached = 0;    // free blocks still holding a reusable prefix (evicted on demand)
   int64_t prompt_tokens_total = 0;   // prompt tokens computed (prefix-cache hits excluded)

@@ -30,8 +30,10 @@ EngineOptions resolve_engine_options(const EngineOptions& o, const LlamaConfig& 
 
 namespace {
 std::unique_ptr<KvCache> allocate_cache(Model& model, const EngineOptions& o) {
-  auto cache = model.allocate_kv_cache({.n_blocks = o.n_kv_blocks, .block_size = o.kv_block_size});
-  CHECK_MSG(cache.ok(), cache.status().message().c_str());  // F32 in host memory: only OOM fails
+  const KvType type = kv_type_for_backend(o.kv_type, model.backend().name());
+  auto cache = model.allocate_kv_cache({.n_blocks = o.n_kv_blocks, .block_size = o.kv_block_size, .type = type});
+  // The worker checks the type on its model first (WorkerServer::load); then only OOM fails.
+  CHECK_MSG(cache.ok(), cache.status().message().c_str());
   return std::move(*cache);
 }
 }  // namespace
@@ -52,6 +54,7 @@ EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineOpt
     if (tokenizer.is_eog(id)) eog_ids_.push_back(id);
   }
   stats_.n_kv_blocks_total = resolved.n_kv_blocks;
+  stats_.kv_cache_bytes = static_cast<int64_t>(cache_->bytes());
 }
 
 Status EngineCore::validate(const EngineRequest& q) const {

@@ -11,35 +11,46 @@
 
 namespace maas::testing {
 
+namespace {
+// The "test" preset with n_embd wide (head_dim = n_embd / 4) and the Llama 2 vocabulary.
+EngineTestModel* make_engine_test_model(int32_t n_embd, const std::string& file_name) {
+  const char* shared = std::getenv("MAAS_SHARED_DIR");
+  std::string path = std::string(shared ? shared : "") + "/data/tokenizer-vectors/ggml-vocab-llama-spm.gguf";
+  auto vocab = GgufFile::open(path);
+  CHECK_MSG(vocab.ok(), "the Llama 2 vocabulary is missing (MAAS_SHARED_DIR)");
+  GgufWriter w;
+  for (const GgufKv& kv : (*vocab)->kvs()) {
+    if (kv.key.rfind("tokenizer.", 0) == 0) w.copy_kv(kv);
+  }
+  auto opts = synthetic_preset("test");
+  CHECK(opts.ok());
+  opts->type = "f32";
+  opts->n_embd = n_embd;
+  opts->n_ctx = 1024;
+  opts->seed = 11;
+  opts->n_threads = 2;
+  int32_t n_vocab = static_cast<int32_t>((*vocab)->array_length("tokenizer.ggml.tokens"));
+  CHECK(add_synthetic_llama(*opts, n_vocab, w).ok());
+  std::string out = ::testing::TempDir() + "/" + file_name;
+  CHECK(w.write(out).ok());
+  auto* r = new EngineTestModel();
+  auto model = load_model(out, {.n_threads = 2});
+  CHECK(model.ok());
+  r->model = std::move(*model);
+  auto tok = Tokenizer::from_gguf(r->model->file());
+  CHECK(tok.ok());
+  r->tokenizer = std::move(*tok);
+  return r;
+}
+}  // namespace
+
 EngineTestModel& engine_test_model() {
-  static EngineTestModel* m = [] {
-    const char* shared = std::getenv("MAAS_SHARED_DIR");
-    std::string path = std::string(shared ? shared : "") + "/data/tokenizer-vectors/ggml-vocab-llama-spm.gguf";
-    auto vocab = GgufFile::open(path);
-    CHECK_MSG(vocab.ok(), "the Llama 2 vocabulary is missing (MAAS_SHARED_DIR)");
-    GgufWriter w;
-    for (const GgufKv& kv : (*vocab)->kvs()) {
-      if (kv.key.rfind("tokenizer.", 0) == 0) w.copy_kv(kv);
-    }
-    auto opts = synthetic_preset("test");
-    CHECK(opts.ok());
-    opts->type = "f32";
-    opts->n_ctx = 1024;
-    opts->seed = 11;
-    opts->n_threads = 2;
-    int32_t n_vocab = static_cast<int32_t>((*vocab)->array_length("tokenizer.ggml.tokens"));
-    CHECK(add_synthetic_llama(*opts, n_vocab, w).ok());
-    std::string out = ::testing::TempDir() + "/engine_test_model.gguf";
-    CHECK(w.write(out).ok());
-    auto* r = new EngineTestModel();
-    auto model = load_model(out, {.n_threads = 2});
-    CHECK(model.ok());
-    r->model = std::move(*model);
-    auto tok = Tokenizer::from_gguf(r->model->file());
-    CHECK(tok.ok());
-    r->tokenizer = std::move(*tok);
-    return r;
-  }();
+  static EngineTestModel* m = make_engine_test_model(64, "engine_test_model.gguf");
+  return *m;
+}
+
+EngineTestModel& engine_test_model_head_dim_32() {
+  static EngineTestModel* m = make_engine_test_model(128, "engine_test_model_hd32.gguf");
   return *m;
 }
 

@@ -21,6 +21,8 @@ struct EngineTestModel {
   std::unique_ptr<Tokenizer> tokenizer;
 };
 EngineTestModel& engine_test_model();
+// The same with head_dim 32 (n_embd 128), for what needs whole Q8_0 blocks per head.
+EngineTestModel& engine_test_model_head_dim_32();
 
 // Options sized for the tests: n_ctx 512, 16-token blocks (the model computes with 2 threads).
 EngineOptions test_engine_options();

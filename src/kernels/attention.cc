@@ -1,5 +1,6 @@
 // attention.cc — attention_paged's dispatch: the AVX-512 kernel, else the AVX2 one, else the
 // scalar reference; MAAS_KERNELS=avx2|scalar lowers the choice as it does for the other ops.
+// Every variant reads F32, F16 and Q8_0 caches (kernels.h PagedKv).
 // Compiled without -mavx flags, like dispatch.cc, so the CPU checks themselves run anywhere.
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +15,8 @@ bool attention_simd_shape(int32_t head_dim) { return head_dim % 16 == 0 && head_
 
 #if defined(MAAS_KERNELS_X86)
 bool avx2_attention_supported() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool ok =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   return ok;
 }
 bool avx512_attention_supported() {
@@ -46,6 +48,10 @@ AttentionFn pick_simd() {
 }
 
 }  // namespace
+
+bool attention_reads(GgmlType type) {
+  return type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kQ8_0;
+}
 
 void attention_paged(const AttentionQueries& a, const PagedKv& kv) {
   static const AttentionFn simd = pick_simd();

@@ -22,7 +22,7 @@ bool attention_simd_shape(int32_t head_dim);
 // them only for attention_simd_shape heads on a CPU that has the ISA: the *_supported checks
 // (attention.cc, built for any x86-64) test the flags each file is compiled with.
 void attention_paged_avx512(const AttentionQueries& a, const PagedKv& kv);  // AVX-512 F/BW/VL/DQ
-void attention_paged_avx2(const AttentionQueries& a, const PagedKv& kv);    // AVX2 + FMA
+void attention_paged_avx2(const AttentionQueries& a, const PagedKv& kv);    // AVX2 + FMA + F16C
 bool avx512_attention_supported();
 bool avx2_attention_supported();
 }  // namespace kern

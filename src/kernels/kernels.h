@@ -75,17 +75,23 @@ void add_inplace(float* y, const float* x, int64_t n);
 std::string kernel_variant();
 
 // One sequence's cached keys and values for one KV head in one layer of the paged KV cache
-// (model/kv_cache.h: [block][slot][n_embd_kv] floats, position p in slot p % block_size of block
-// block_table[p / block_size]). The head_dim floats of position p start at
-//   k + (block_table[p / block_size] * block_size + p % block_size) * row_stride
-// (likewise v): k and v point at the KV head's first float in block 0, slot 0.
+// (model/kv_cache.h: [block][slot][n_embd_kv] elements of `type`, position p in slot
+// p % block_size of block block_table[p / block_size]). The head_dim elements of position p start
+//   ggml_row_size(type, (block_table[p / block_size] * block_size + p % block_size) * row_stride)
+// bytes after k (likewise v): k and v point at the KV head's first element in block 0, slot 0.
+// type is F32, F16, or Q8_0 (ggml's blocks of 32 along head_dim: head_dim and row_stride are
+// multiples of 32); every implementation reads a row as dequantize_row gives it, in floats.
 struct PagedKv {
-  const float* k = nullptr;
-  const float* v = nullptr;
-  int64_t row_stride = 0;  // floats from one slot to the next (n_embd_kv)
+  const void* k = nullptr;
+  const void* v = nullptr;
+  int64_t row_stride = 0;  // elements from one slot to the next (n_embd_kv)
   const int32_t* block_table = nullptr;
   int32_t block_size = 0;
+  GgmlType type = GgmlType::kF32;
 };
+
+// Whether attention_paged reads a cache of this element type: F32, F16, Q8_0.
+bool attention_reads(GgmlType type);
 
 // The n_heads query heads that share one KV head (a GQA group), for n_tokens consecutive new
 // tokens of one sequence at positions pos0, pos0 + 1, ...: head i of token t is

@@ -59,7 +59,8 @@ Timing time_call(const kern::KernelSet& ks, const WeightMatrix& w, const float* 
 }
 
 // Best of 5 calls of each attention implementation on a 512-token prompt (tokens 0..511 of one
-// GQA group: head_dim 64, 4 query heads, 16-slot blocks) and on one decode step at position 512.
+// GQA group: head_dim 64, 4 query heads, 16-slot blocks) and on one decode step at position 512,
+// for each KV cache element type (F32, F16, Q8_0).
 int run_attention() {
   const int32_t hd = 64, n_q = 4, bs = 16, n_pos = 513;
   const int32_t n_blocks = (n_pos + bs - 1) / bs;
@@ -69,29 +70,34 @@ int run_attention() {
   std::vector<float> out(q.size());
   std::vector<int32_t> table(static_cast<size_t>(n_blocks));
   std::iota(table.begin(), table.end(), 0);
-  const PagedKv kv{k.data(), v.data(), hd, table.data(), bs};
   using Fn = void (*)(const AttentionQueries&, const PagedKv&);
   struct Impl { const char* name; Fn fn; bool ok; };
   const Impl impls[] = {{"ref", ref::attention_paged, true},
                         {"avx2", kern::attention_paged_avx2, kern::avx2_attention_supported()},
                         {"avx512", kern::attention_paged_avx512, kern::avx512_attention_supported()}};
-  std::printf("%-7s %-22s %10s %9s\n", "impl", "case", "us", "GFLOP/s");
-  for (const Impl& im : impls) {
-    if (!im.ok) continue;
-    for (int32_t n_tokens : {512, 1}) {
-      const int32_t pos0 = n_tokens == 1 ? 512 : 0;
-      const AttentionQueries a{q.data() + static_cast<size_t>(pos0) * n_q * hd, out.data() + static_cast<size_t>(pos0) * n_q * hd,
-                               int64_t{n_q} * hd, n_q, hd, pos0, n_tokens, 1.f / std::sqrt(static_cast<float>(hd))};
-      double best = 1e30;
-      for (int rep = 0; rep < 5; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        im.fn(a, kv);
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::printf("%-7s %-5s %-22s %10s %9s\n", "impl", "kv", "case", "us", "GFLOP/s");
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
+    const kern_test::OwnedMatrix kq = kern_test::make_matrix(type, k, n_blocks * bs, hd);
+    const kern_test::OwnedMatrix vq = kern_test::make_matrix(type, v, n_blocks * bs, hd);
+    const PagedKv kv{kq.bytes.data(), vq.bytes.data(), hd, table.data(), bs, type};
+    for (const Impl& im : impls) {
+      if (!im.ok) continue;
+      for (int32_t n_tokens : {512, 1}) {
+        const int32_t pos0 = n_tokens == 1 ? 512 : 0;
+        const AttentionQueries a{q.data() + static_cast<size_t>(pos0) * n_q * hd,
+                                 out.data() + static_cast<size_t>(pos0) * n_q * hd, int64_t{n_q} * hd, n_q, hd, pos0,
+                                 n_tokens, 1.f / std::sqrt(static_cast<float>(hd))};
+        double best = 1e30;
+        for (int rep = 0; rep < 5; ++rep) {
+          const auto t0 = std::chrono::steady_clock::now();
+          im.fn(a, kv);
+          best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        double pairs = 0;  // (query row, key) pairs: 2 * head_dim multiply-adds each (scores and values)
+        for (int32_t t = 0; t < n_tokens; ++t) pairs += static_cast<double>(n_q) * (pos0 + t + 1);
+        std::printf("%-7s %-5s %-22s %10.1f %9.2f\n", im.name, std::string(ggml_type_name(type)).c_str(),
+                    n_tokens == 1 ? "decode at 512" : "prompt 512", best * 1e6, pairs * 4.0 * hd / best * 1e-9);
       }
-      double pairs = 0;  // (query row, key) pairs: 2 * head_dim multiply-adds each (scores and values)
-      for (int32_t t = 0; t < n_tokens; ++t) pairs += static_cast<double>(n_q) * (pos0 + t + 1);
-      std::printf("%-7s %-22s %10.1f %9.2f\n", im.name, n_tokens == 1 ? "decode at 512" : "prompt 512", best * 1e6,
-                  pairs * 4.0 * hd / best * 1e-9);
     }
   }
   return 0;

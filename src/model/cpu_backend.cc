@@ -11,10 +11,11 @@
 
 namespace maas {
 
-CpuKvCache::CpuKvCache(const LlamaConfig& c, const KvCacheOptions& o) : KvCache(c, o) {
-  size_t n = static_cast<size_t>(c.n_layer) * o.n_blocks * o.block_size * c.n_embd_kv();
-  k_.assign(n, 0.0f);
-  v_.assign(n, 0.0f);
+CpuKvCache::CpuKvCache(const LlamaConfig& c, const KvCacheOptions& o)
+    : KvCache(c, o), row_bytes_(kv_row_bytes(o.type, c.n_embd_kv())) {
+  const size_t n = static_cast<size_t>(c.n_layer) * o.n_blocks * o.block_size * row_bytes_;
+  k_.assign(n, 0);  // zero bytes: 0.0 in every type
+  v_.assign(n, 0);
 }
 
 namespace {
@@ -44,8 +45,12 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Buffer> allocate(size_t n_floats) override { return std::make_unique<CpuBuffer>(n_floats); }
 
   StatusOr<std::unique_ptr<KvCache>> allocate_kv_cache(const LlamaConfig& c, const KvCacheOptions& o) override {
-    if (o.type != KvType::kF32) {
-      return unimplemented(std::string("the CPU backend stores the KV cache as f32, not ") + kv_type_name(o.type));
+    if (!attention_reads(kv_ggml_type(o.type))) {
+      return unimplemented(std::string("the CPU backend's attention does not read a KV cache of ") + kv_type_name(o.type));
+    }
+    if (o.type == KvType::kQ8_0 && c.head_dim % 32 != 0) {
+      return invalid_argument("a q8_0 KV cache needs head_dim a multiple of 32; this model's is " +
+                              std::to_string(c.head_dim));
     }
     if (o.n_blocks <= 0 || o.block_size <= 0) return invalid_argument("the KV cache needs blocks of slots");
     return std::unique_ptr<KvCache>(std::make_unique<CpuKvCache>(c, o));
@@ -53,7 +58,7 @@ class CpuBackend final : public Backend {
 
   void copy_kv_block(KvCache& cache, int32_t src, int32_t dst, int32_t n_slots) override {
     CpuKvCache& kv = host(cache);
-    const size_t n = static_cast<size_t>(n_slots) * static_cast<size_t>(kv.n_embd_kv());
+    const size_t n = static_cast<size_t>(n_slots) * kv.row_bytes();
     for (int32_t layer = 0; layer < kv.n_layer(); ++layer) {
       std::copy_n(kv.k(layer, src, 0), n, kv.k(layer, dst, 0));
       std::copy_n(kv.v(layer, src, 0), n, kv.v(layer, dst, 0));
@@ -115,6 +120,7 @@ void CpuBackend::rope_store_kv(const Batch& batch, int32_t il, const Rope& rope,
   CpuKvCache& kv = host(cache);
   const int32_t dkv = kv.n_embd_kv(), bs = kv.block_size();
   const int64_t dq = static_cast<int64_t>(rope.n_head()) * kv.head_dim();
+  const GgmlType type = kv.ggml_type();
   int64_t t = 0;
   for (const BatchSequence& seq : batch.seqs) {
     for (int32_t j = 0; j < seq.n_tokens; ++j, ++t) {
@@ -122,8 +128,8 @@ void CpuBackend::rope_store_kv(const Batch& batch, int32_t il, const Rope& rope,
       rope.apply(&q[t * dq], rope.n_head(), pos);
       rope.apply(&k[t * dkv], kv.n_head_kv(), pos);
       int32_t block = seq.block_table[pos / bs], slot = pos % bs;
-      std::copy_n(&k[t * dkv], dkv, kv.k(il, block, slot));
-      std::copy_n(&v[t * dkv], dkv, kv.v(il, block, slot));
+      quantize_row(type, &k[t * dkv], kv.k(il, block, slot), dkv);  // F32: a copy; F16, Q8_0: rounded
+      quantize_row(type, &v[t * dkv], kv.v(il, block, slot), dkv);
     }
   }
 }
@@ -134,6 +140,7 @@ void CpuBackend::attention(const Batch& batch, int32_t il, const float* q, int32
                            float* out) {
   CpuKvCache& kv = host(cache);
   const int32_t hd = kv.head_dim(), dq = n_head * hd, dkv = kv.n_embd_kv(), bs = kv.block_size();
+  const GgmlType type = kv.ggml_type();
   const int32_t n_head_kv = kv.n_head_kv(), n_gqa = n_head / n_head_kv;
   plan_attention(batch);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
@@ -143,11 +150,12 @@ void CpuBackend::attention(const Batch& batch, int32_t il, const float* q, int32
     const int32_t g = static_cast<int32_t>(w / n_chunks);
     const BatchSequence& seq = batch.seqs[static_cast<size_t>(ch.seq)];
     const int64_t first = ch.tok * dq + static_cast<int64_t>(g) * n_gqa * hd;  // head g * n_gqa of token ch.tok
-    // q, out: [n_tokens][n_gqa][hd] with row stride dq; K, V of head g: [slot][hd], stride dkv
+    // q, out: [n_tokens][n_gqa][hd] with row stride dq; K, V of head g: [slot][hd], stride dkv elements
+    const size_t head = ggml_row_size(type, static_cast<int64_t>(g) * hd);
     attention_paged({.q = &q[first], .out = &out[first], .stride = dq, .n_heads = n_gqa, .head_dim = hd,
                      .pos0 = ch.pos0, .n_tokens = ch.n_tokens, .scale = scale},
-                    {.k = kv.k(il, 0, 0) + g * hd, .v = kv.v(il, 0, 0) + g * hd, .row_stride = dkv,
-                     .block_table = seq.block_table, .block_size = bs});
+                    {.k = kv.k(il, 0, 0) + head, .v = kv.v(il, 0, 0) + head, .row_stride = dkv,
+                     .block_table = seq.block_table, .block_size = bs, .type = type});
   });
 }
 

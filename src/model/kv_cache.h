@@ -10,18 +10,30 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "base/status.h"
+#include "gguf/ggml_type.h"
 #include "model/llama_config.h"
 
 namespace maas {
 
-// Element type of the cached vectors. F32 is the default and the only one the CPU backend
-// stores today; F16 and Q8_0 are the planned options (issue 12), refused with Unimplemented.
+// Element type of the cached vectors: F32; F16 (half the bytes); Q8_0 (ggml's blocks of 32 int8
+// and one fp16 scale along each head's head_dim, a multiple of 32: 34 bytes per 32 elements).
+// The worker's --kv-cache-dtype auto|f32|f16|q8_0 picks one (kv_type_for_backend resolves auto).
 enum class KvType : uint8_t { kF32, kF16, kQ8_0 };
 const char* kv_type_name(KvType type);
-// Bytes of one element (F32, F16; Q8_0: of one 32-element block).
-size_t kv_type_size(KvType type);
+// "f32" | "f16" | "q8_0" -> the type; "auto" -> nullopt (kv_type_for_backend decides).
+StatusOr<std::optional<KvType>> parse_kv_type(const std::string& name);
+// The type `auto` means on a backend (Backend::name()): F16 on the CPU (as llama.cpp; measured
+// in bench/RESULTS.md) and on CUDA (which stores F32 and F16).
+KvType kv_type_for_backend(std::optional<KvType> chosen, const std::string& backend_name);
+// The ggml type the elements are stored as, and the bytes of n of them (n % 32 == 0 for Q8_0).
+GgmlType kv_ggml_type(KvType type);
+size_t kv_row_bytes(KvType type, int64_t n);
+// Bytes one token takes in a cache of this type: K and V of every layer.
+size_t kv_bytes_per_token(KvType type, const LlamaConfig& config);
 // Bytes of one block of block_size slots, K and V of every layer, in `type`: what sizing a cache
 // from a memory budget divides by.
 size_t kv_block_bytes(const LlamaConfig& config, int32_t block_size, KvType type);

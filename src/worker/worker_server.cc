@@ -72,6 +72,7 @@ Status WorkerServer::start_http() { return http_->start(); }
 uint16_t WorkerServer::port() const { return http_->port(); }
 
 Status WorkerServer::load() {
+  const bool kv_blocks_given = options_.engine.n_kv_blocks > 0;  // --kv-blocks; else the loader sizes it
   LoaderOptions lo;
   lo.model_path = options_.model_path;
   lo.load = options_.load;
@@ -87,21 +88,31 @@ Status WorkerServer::load() {
   renderer_ = std::make_unique<ChatRenderer>(*tokenizer_, *template_);
   max_piece_bytes_ = max_piece_bytes(*tokenizer_);
   options_.engine.on_step = [this](const StepReport& step) { metrics_.observe_step(step); };
-  RETURN_IF_ERROR(size_device_kv_cache());
+  // The KV cache's element type: auto resolved for the backend, and refused here (not in the
+  // engine's constructor) when the backend or the model cannot hold it.
+  const KvType kv_type = kv_type_for_backend(options_.engine.kv_type, model_->backend().name());
+  options_.engine.kv_type = kv_type;
+  if (auto probe = model_->allocate_kv_cache({.n_blocks = 1, .block_size = 1, .type = kv_type}); !probe.ok()) {
+    return probe.status();
+  }
+  if (!kv_blocks_given) RETURN_IF_ERROR(size_device_kv_cache(kv_type));
   outputs_ = std::make_unique<OutputExecutor>(2);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
+  const int32_t cache_positions = engine_->stats().n_kv_blocks_total * options_.engine.kv_block_size;
+  LOG_INFO("KV cache: %s, %d positions, %.1f MiB", kv_type_name(kv_type), cache_positions,
+           static_cast<double>(kv_bytes_per_token(kv_type, model_->config())) * cache_positions / (1 << 20));
   engine_->start();
   ready_.store(true);
   return Status::Ok();
 }
 
 // On a device backend with no --kv-blocks given, the KV cache takes the device memory that
-// --gpu-memory-fraction leaves after the weights (Backend::kv_cache_budget_bytes), in blocks.
-Status WorkerServer::size_device_kv_cache() {
+// --gpu-memory-fraction leaves after the weights (Backend::kv_cache_budget_bytes), in blocks of
+// the cache's element type; the context is clamped again to what those blocks hold.
+Status WorkerServer::size_device_kv_cache(KvType kv_type) {
   const int64_t budget = model_->backend().kv_cache_budget_bytes();
-  if (budget < 0 || options_.engine.n_kv_blocks > 0) return Status::Ok();
-  // The engine allocates an F32 cache (EngineCore allocate_cache): size for that element type.
-  const size_t per_block = kv_block_bytes(model_->config(), options_.engine.kv_block_size, KvType::kF32);
+  if (budget < 0) return Status::Ok();
+  const size_t per_block = kv_block_bytes(model_->config(), options_.engine.kv_block_size, kv_type);
   const int64_t blocks = std::min<int64_t>(budget / static_cast<int64_t>(per_block), 1 << 24);
   Backend::DeviceMemory mem;
   const bool have = model_->backend().device_memory(&mem);
@@ -114,6 +125,12 @@ Status WorkerServer::size_device_kv_cache() {
                               std::to_string(per_block >> 10) + " KiB");
   }
   options_.engine.n_kv_blocks = static_cast<int32_t>(blocks);
+  const int64_t positions = blocks * options_.engine.kv_block_size;
+  if (positions < options_.engine.n_ctx) {
+    LOG_WARN("the KV cache holds %lld positions, fewer than the context %d: max_model_len is %lld",
+             static_cast<long long>(positions), options_.engine.n_ctx, static_cast<long long>(positions));
+    options_.engine.n_ctx = static_cast<int32_t>(positions);
+  }
   LOG_INFO("KV cache on %s: %lld blocks of %d positions (%.2f GiB)", model_->backend().name().c_str(),
            static_cast<long long>(blocks), options_.engine.kv_block_size,
            static_cast<double>(blocks) * static_cast<double>(per_block) / 1073741824.0);

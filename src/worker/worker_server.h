@@ -57,7 +57,7 @@ class WorkerServer {
   void drain_and_stop();
 
  private:
-  Status size_device_kv_cache();  // load(): n_kv_blocks from the device's free memory
+  Status size_device_kv_cache(KvType kv_type);  // load(): n_kv_blocks from the device's free memory
   struct Inflight;
   void handle(http::Request&& req, std::shared_ptr<http::Responder> res);
   bool authorized(const http::Request& req) const;

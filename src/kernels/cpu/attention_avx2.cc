@@ -37,6 +37,13 @@ struct Avx2 {
   static F max_where(Mask m, F acc, F s) { return _mm256_blendv_ps(acc, _mm256_max_ps(acc, s), m); }
   static F zero_unless(Mask m, F v) { return _mm256_and_ps(m, v); }
 
+  // Cached F16 / Q8_0 rows (attention_tile.h convert_row): 8 halves, 8 int8, one half.
+  static F load_f16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static F load_i8(const int8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
   static F gather(const float* base, I off) { return _mm256_i32gather_ps(base, off, 4); }
   static void scatter(float* base, I off, int32_t n, F v) {
     alignas(32) float x[kLanes];

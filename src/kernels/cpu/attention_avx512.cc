@@ -35,6 +35,11 @@ struct Avx512 {
   static F max_where(Mask m, F acc, F s) { return _mm512_mask_max_ps(acc, m, acc, s); }
   static F zero_unless(Mask m, F v) { return _mm512_maskz_mov_ps(m, v); }
 
+  // Cached F16 / Q8_0 rows (attention_tile.h convert_row): 16 halves, 16 int8, one half.
+  static F load_f16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static F load_i8(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))); }
+  static float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
   static F gather(const float* base, I off) { return _mm512_i32gather_ps(off, base, 4); }
   static void scatter(float* base, I off, int32_t n, F v) {
     _mm512_mask_i32scatter_ps(base, static_cast<__mmask16>((1u << n) - 1), off, v, 4);

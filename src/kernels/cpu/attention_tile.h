@@ -11,6 +11,8 @@
 //   P[j]  = e^(S[j] - m'),   l = l * e^(m - m') + sum_j P[j]
 //   Ot[d] = Ot[d] * e^(m - m') + sum_j P[j] * V[j][d]
 // and at the end out[r][d] = Ot[d][r] / l[r]. Q^T and O^T (16 KiB each at most) sit on the stack.
+// A cache of F16 or Q8_0 (PagedKv::type) has each step's kKeys K and V rows converted to floats
+// in a stack scratch first (the exact floats dequantize_row gives), then read as an F32 cache is.
 //
 // Each per-ISA source defines its Isa in its anonymous namespace (like tile_loop.h's Kern), so
 // the instantiation has internal linkage: compiled with that source's ISA flags, private to it.
@@ -22,6 +24,7 @@
 #include <limits>
 
 #include "kernels/attention_internal.h"
+#include "kernels/quant_blocks.h"
 
 #define MAAS_ATTN_UNROLL _Pragma("GCC unroll 16")
 
@@ -122,19 +125,58 @@ struct AttentionKernel {
     }
   }
 
-  // Where the keys j0 .. j0 + n_keys - 1 live; spare entries repeat the last key (masked out).
-  static inline void locate_keys(const PagedKv& kv, int n_keys, int32_t& block, int32_t& slot,
-                                 const float** kp, const float** vp) {
+  // Bytes of n cached elements (ggml_row_size, spelled out here: no inline function shared across ISAs).
+  static size_t row_bytes_of(GgmlType type, int64_t n) {
+    const size_t u = static_cast<size_t>(n);
+    return type == GgmlType::kF32 ? u * 4 : type == GgmlType::kF16 ? u * 2 : u / kQK0 * sizeof(BlockQ8_0);
+  }
+
+  // Where the keys j0 .. j0 + n_keys - 1 live: the byte addresses of their K and V rows.
+  static inline void locate_keys(const PagedKv& kv, size_t row_bytes, int n_keys, int32_t& block, int32_t& slot,
+                                 const uint8_t** kr, const uint8_t** vr) {
     for (int j = 0; j < n_keys; ++j) {
-      const int64_t row = (static_cast<int64_t>(kv.block_table[block]) * kv.block_size + slot) * kv.row_stride;
-      kp[j] = kv.k + row, vp[j] = kv.v + row;
+      const size_t row = (static_cast<size_t>(kv.block_table[block]) * kv.block_size + slot) * row_bytes;
+      kr[j] = static_cast<const uint8_t*>(kv.k) + row, vr[j] = static_cast<const uint8_t*>(kv.v) + row;
       if (++slot == kv.block_size) slot = 0, ++block;
+    }
+  }
+
+  // The head_dim elements of a cached F16 or Q8_0 row as floats (dst aligned, head_dim % 32 == 0
+  // for Q8_0): each element is exactly what dequantize_row gives (a Q8_0 element is d * q).
+  static inline void convert_row(GgmlType type, const uint8_t* src, int32_t head_dim, float* dst) {
+    if (type == GgmlType::kF16) {
+      const auto* h = reinterpret_cast<const uint16_t*>(src);
+      for (int32_t d = 0; d < head_dim; d += kLanes) Isa::store(dst + d, Isa::load_f16(h + d));
+      return;
+    }
+    const auto* b = reinterpret_cast<const BlockQ8_0*>(src);
+    for (int32_t i = 0; i < head_dim / kQK0; ++i) {
+      const F scale = Isa::set1(Isa::half_to_float(b[i].d));
+      MAAS_ATTN_UNROLL
+      for (int e = 0; e < kQK0; e += kLanes) {
+        Isa::store(dst + i * kQK0 + e, Isa::mul(scale, Isa::load_i8(b[i].qs + e)));
+      }
+    }
+  }
+
+  // kp[], vp[]: the float rows of the keys j0 .. j0 + n_keys - 1, the cache's own for F32, else
+  // converted into kf / vf ([kKeys][head_dim]); spare entries repeat the last key (masked out).
+  static inline void key_rows(const PagedKv& kv, const uint8_t* const* kr, const uint8_t* const* vr, int n_keys,
+                              int32_t head_dim, float* kf, float* vf, const float** kp, const float** vp) {
+    for (int j = 0; j < n_keys; ++j) {
+      if (kv.type == GgmlType::kF32) {
+        kp[j] = reinterpret_cast<const float*>(kr[j]), vp[j] = reinterpret_cast<const float*>(vr[j]);
+      } else {
+        convert_row(kv.type, kr[j], head_dim, kf + j * head_dim);
+        convert_row(kv.type, vr[j], head_dim, vf + j * head_dim);
+        kp[j] = kf + j * head_dim, vp[j] = vf + j * head_dim;
+      }
     }
     for (int j = n_keys; j < kKeys; ++j) kp[j] = kp[j - 1], vp[j] = vp[j - 1];
   }
 
-  static void run_tile(const AttentionQueries& a, const PagedKv& kv, const Tile& tile, float* qt,
-                       float* ot) {
+  static void run_tile(const AttentionQueries& a, const PagedKv& kv, const Tile& tile, float* qt, float* ot,
+                       float* kf, float* vf) {
     const int32_t hd = a.head_dim;
     const F scale = Isa::set1(a.scale);
     for (int32_t d = 0; d < hd; ++d) {
@@ -144,12 +186,16 @@ struct AttentionKernel {
     const F neg_inf = Isa::set1(-std::numeric_limits<float>::infinity());
     F m = neg_inf, l = Isa::zero();
     alignas(64) float p[kKeys * kLanes];
+    const size_t row_bytes = row_bytes_of(kv.type, kv.row_stride);
+    const uint8_t* kr[kKeys];
+    const uint8_t* vr[kKeys];
     const float* kp[kKeys];
     const float* vp[kKeys];
     int32_t block = 0, slot = 0;  // of key j0
     for (int32_t j0 = 0; j0 < tile.n_kv; j0 += kKeys) {
       const int n_keys = std::min(kKeys, tile.n_kv - j0);
-      locate_keys(kv, n_keys, block, slot, kp, vp);
+      locate_keys(kv, row_bytes, n_keys, block, slot, kr, vr);
+      key_rows(kv, kr, vr, n_keys, hd, kf, vf, kp, vp);
       F s[kKeys];
       scores(qt, kp, hd, s);
       Mask seen[kKeys];
@@ -178,13 +224,15 @@ struct AttentionKernel {
     }
   }
 
-  // attention_paged for head_dim % 16 == 0, head_dim <= kAttentionMaxHeadDim.
+  // attention_paged for head_dim % 16 == 0, head_dim <= kAttentionMaxHeadDim (and % 32 for Q8_0).
   static void run(const AttentionQueries& a, const PagedKv& kv) {
     alignas(64) float qt[kAttentionMaxHeadDim * kLanes];  // scale * Q^T of the tile
     alignas(64) float ot[kAttentionMaxHeadDim * kLanes];  // unnormalised O^T of the tile
+    alignas(64) float kf[kAttentionMaxHeadDim * kKeys];   // a step's K rows as floats (F16, Q8_0)
+    alignas(64) float vf[kAttentionMaxHeadDim * kKeys];   // and its V rows
     const int32_t n_rows = a.n_tokens * a.n_heads;
     for (int32_t r0 = 0; r0 < n_rows; r0 += kLanes) {
-      run_tile(a, kv, make_tile(a, r0, std::min(kLanes, n_rows - r0)), qt, ot);
+      run_tile(a, kv, make_tile(a, r0, std::min(kLanes, n_rows - r0)), qt, ot, kf, vf);
     }
   }
 };
