@@ -43,6 +43,16 @@ Tensor load(const GgufFile& f, const std::string& name) {
   return out;
 }
 
+// Row r of a matrix (empty if the tensor is missing).
+Vec load_row(const GgufFile& f, const std::string& name, int64_t r) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  if (t == nullptr || r < 0 || r >= (t->ne.size() > 1 ? t->ne[1] : 1)) return {};
+  const int64_t cols = t->ne[0];
+  std::vector<float> tmp(static_cast<size_t>(cols));
+  dequantize_row(t->type, t->data + r * ggml_row_size(t->type, cols), tmp.data(), cols);
+  return Vec(tmp.begin(), tmp.end());
+}
+
 // Y[t] = W X[t] for every token t, arranged so that the vector units do the work and every dot
 // product still adds its terms one by one, in column order (the lanes are tokens, not columns):
 // a block of kBlock tokens is transposed (xt[c][j] = X[t0 + j][c]); four weight rows at a time
@@ -139,16 +149,21 @@ std::vector<std::vector<double>> reference_logits(const GgufFile& f, const std::
   const double eps = eps_or.ok() ? *eps_or : 1e-5;
   if (n_embd == 0 || n_layer == 0 || n_head == 0) return {};
 
-  Tensor embd = load(f, "token_embd.weight");
+  // Tied: the embedding is also the output matrix, read whole; untied, only the rows of the
+  // tokens at hand are read (a 1B-shape embedding is 2 GB in doubles).
   Tensor out_own = load(f, "output.weight");
-  const Tensor& out = out_own.rows.empty() ? embd : out_own;  // tied: the embedding is the output
+  const bool tied = out_own.rows.empty();
+  Tensor embd = tied ? load(f, "token_embd.weight") : Tensor{};
+  const Tensor& out = tied ? embd : out_own;
   Tensor out_norm = load(f, "output_norm.weight");
   Tensor freqs = load(f, "rope_freqs.weight");
   Vec factors = freqs.rows.empty() ? Vec() : freqs.rows[0];
 
   const size_t n = tokens.size();
   Mat h(n);
-  for (size_t t = 0; t < n; ++t) h[t] = embd.rows[static_cast<size_t>(tokens[t])];
+  for (size_t t = 0; t < n; ++t) {
+    h[t] = tied ? embd.rows[static_cast<size_t>(tokens[t])] : load_row(f, "token_embd.weight", tokens[t]);
+  }
 
   for (int l = 0; l < n_layer; ++l) {
     auto name = [&](const char* suffix) { return "blk." + std::to_string(l) + "." + suffix; };
