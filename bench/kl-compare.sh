@@ -18,7 +18,7 @@ VARIANTS="${VARIANTS:-default avx2 scalar}"
 text="$1"; shift
 out="${OUT:-$(mktemp -d)}"
 mkdir -p "$out"
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD)  ctx: $CTX  chunks: $CHUNKS  threads: $THREADS"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD)  ctx: $CTX  chunks: $CHUNKS (of a new base; an existing base keeps its own)  threads: $THREADS"
 echo "| model | engine | mean KLD | median KLD | max KLD | same top | RMS Δp | PPL |"
 echo "| ----- | ------ | -------: | ---------: | ------: | -------: | -----: | --: |"
 field() { awk -F: -v k="$2" 'index($0, k) == 1 { sub(/^[ \t]+/, "", $2); split($2, v, " "); print v[1] }' "$1"; }
