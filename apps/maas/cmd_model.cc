@@ -122,7 +122,8 @@ StatusOr<int32_t> add_vocabulary(const Args& a, GgufWriter& w) {
 }
 
 int model_generate(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {"--out", "--preset", "--type", "--vocab", "--hf-tokenizer", "--vocab-gguf", "--seed", "--threads", "--name"},
+  auto args = Args::parse(argv, {"--out", "--preset", "--type", "--vocab", "--hf-tokenizer", "--vocab-gguf", "--seed", "--threads", "--name",
+                                 "--out-scale", "--qk-scale"},
                           {"--untied", "--rope-scaling"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--out")) return report_error("usage: maas model generate --out PATH [--preset tiny|1b|test] [--type f16] ...", 2);
@@ -143,9 +144,17 @@ Status generate_model(const Args& args) {
   if (args.has("--rope-scaling")) opts->llama31_rope_scaling = true;
   auto seed = args.get_int("--seed", 42, 0, 1LL << 62);
   auto threads = args.get_int("--threads", 0, 0, 1024);
+  // The residual scale (SyntheticModelOptions::out_scale): the default 4 makes a deep random
+  // network chaotic (rounding grows through the blocks); fidelity measurements use a smaller one.
+  auto out_scale = args.get_double("--out-scale", opts->out_scale, 0.0, 64.0);
   if (!seed.ok()) return seed.status();
   if (!threads.ok()) return threads.status();
+  auto qk_scale = args.get_double("--qk-scale", opts->qk_scale, 0.0, 64.0);  // of the query and key matrices
+  if (!out_scale.ok()) return out_scale.status();
+  if (!qk_scale.ok()) return qk_scale.status();
+  opts->qk_scale = static_cast<float>(*qk_scale);
   opts->seed = static_cast<uint64_t>(*seed);
+  opts->out_scale = static_cast<float>(*out_scale);
   opts->n_threads = static_cast<int>(*threads);
   GgufWriter w;
   ASSIGN_OR_RETURN(int32_t n_vocab, add_vocabulary(args, w));

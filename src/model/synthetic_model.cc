@@ -166,8 +166,8 @@ Status add_synthetic_llama(const SyntheticModelOptions& o, int32_t n_vocab, Gguf
   for (int i = 0; i < o.n_layer; ++i) {
     GgmlType more = (mix && use_more_bits(i, o.n_layer)) ? GgmlType::kQ6_K : type;
     w.add_tensor(block_tensor(kAttnNorm, i), {o.n_embd}, GgmlType::kF32, constant_vector(o.n_embd, 1.0f, 0.1f, seed++));
-    w.add_tensor(block_tensor(kAttnQ, i), {o.n_embd, dq}, type, random_matrix(dq, o.n_embd, 2 * s_in, type, seed++, pool));
-    w.add_tensor(block_tensor(kAttnK, i), {o.n_embd, dkv}, type, random_matrix(dkv, o.n_embd, 2 * s_in, type, seed++, pool));
+    w.add_tensor(block_tensor(kAttnQ, i), {o.n_embd, dq}, type, random_matrix(dq, o.n_embd, o.qk_scale * s_in, type, seed++, pool));
+    w.add_tensor(block_tensor(kAttnK, i), {o.n_embd, dkv}, type, random_matrix(dkv, o.n_embd, o.qk_scale * s_in, type, seed++, pool));
     w.add_tensor(block_tensor(kAttnV, i), {o.n_embd, dkv}, more, random_matrix(dkv, o.n_embd, s_in, more, seed++, pool));
     w.add_tensor(block_tensor(kAttnOut, i), {dq, o.n_embd}, type, random_matrix(o.n_embd, dq, o.out_scale * s_in, type, seed++, pool));
     w.add_tensor(block_tensor(kFfnNorm, i), {o.n_embd}, GgmlType::kF32, constant_vector(o.n_embd, 1.0f, 0.1f, seed++));

@@ -38,6 +38,10 @@ struct SyntheticModelOptions {
   // embeddings, a small residual update leaves each position's logits dominated by its own input
   // embedding (the model repeats its last token); a larger one makes the text vary.
   float out_scale = 4.0f;
+  // Scale of the query and key matrices (entries N(0, qk_scale^2 / n_embd)): the attention
+  // scores' standard deviation grows as its square (2: about 4, near-argmax softmax, which makes
+  // a deep random network sensitive to rounding; 1: about 1).
+  float qk_scale = 2.0f;
   int n_threads = 0;  // quantization threads; 0 = all cores
 };
 
