@@ -95,7 +95,20 @@ Status WorkerServer::load() {
   if (auto probe = model_->allocate_kv_cache({.n_blocks = 1, .block_size = 1, .type = kv_type}); !probe.ok()) {
     return probe.status();
   }
-  if (!kv_blocks_given) RETURN_IF_ERROR(size_device_kv_cache(kv_type));
+  if (!kv_blocks_given) {
+    RETURN_IF_ERROR(size_device_kv_cache(kv_type));
+  } else if (const int64_t budget = model_->backend().kv_cache_budget_bytes(); budget >= 0) {
+    // An explicit --kv-blocks on a device: refuse what the device cannot hold here, as a Status,
+    // rather than let the engine's allocation fail.
+    const size_t want = kv_block_bytes(model_->config(), options_.engine.kv_block_size, kv_type) *
+                        static_cast<size_t>(options_.engine.n_kv_blocks);
+    if (want > static_cast<size_t>(budget)) {
+      return resource_exhausted("--kv-blocks " + std::to_string(options_.engine.n_kv_blocks) + " needs " +
+                                std::to_string(want >> 20) + " MiB of KV cache on " + model_->backend().name() +
+                                ", but --gpu-memory-fraction " + std::to_string(options_.load.gpu_memory_fraction) +
+                                " leaves " + std::to_string(budget >> 20) + " MiB after the weights");
+    }
+  }
   outputs_ = std::make_unique<OutputExecutor>(2);
   engine_ = std::make_unique<Engine>(*model_, *tokenizer_, options_.engine);
   const int32_t cache_positions = engine_->stats().n_kv_blocks_total * options_.engine.kv_block_size;
