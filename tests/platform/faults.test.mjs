@@ -7,15 +7,23 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServe, api, infer, records, instances, waitFor, sleep } from "./harness.mjs";
 
+// Every serve a test starts is stopped at the end, also when an assertion failed before the test
+// stopped it itself (a live child keeps this file from ever finishing).
 let s;
-after(async () => { if (s) await s.stop("SIGKILL"); });
+const started = [];
+after(async () => { for (const x of started) await x.stop("SIGKILL"); });
+async function serve(opts) {
+  const x = await startServe(opts);
+  started.push(x);
+  return x;
+}
 
 function alive(pid) {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
 test("SIGKILL of a worker under load: in-flight requests fail cleanly, the worker restarts", async () => {
-  s = await startServe();
+  s = await serve();
   const [before] = await instances(s);
   assert.equal(before.state, "Ready");
   const long = { prompt: "Tell me everything", max_tokens: 3000, ignore_eos: true };
@@ -49,11 +57,16 @@ test("SIGKILL of a worker under load: in-flight requests fail cleanly, the worke
   assert.match(results[1].text, /data: \{"error":\{.*"code":"bad_gateway"/);
   assert.match(results[1].text, /data: \[DONE\]\n\n$/);
   assert.equal(results[2].status, 502);
-  // While it restarts: 503 with Retry-After, never a hang.
+  // While it restarts: a clear error, never a hang. Usually 503 with Retry-After (the supervisor
+  // knows the instance is down, or the connection is refused); a request that races the kill on
+  // a pooled connection to the dead worker breaks before any byte of an answer and gets the
+  // in-flight requests' 502 (seen once in ~10 runs on a loaded machine).
   const during = await infer(s, "/v1/completions", { prompt: "x", max_tokens: 1 }, s.key);
-  if (during.status !== 200) {
-    assert.equal(during.status, 503);
+  if (during.status === 503) {
     assert.ok(Number(during.headers.get("retry-after")) >= 1);
+  } else if (during.status !== 200) {
+    assert.equal(during.status, 502);
+    assert.equal(during.json.error.code, "bad_gateway");
   }
   const restarted = await waitFor(async () => {
     const [i] = await instances(s);
@@ -72,7 +85,7 @@ test("SIGKILL of a worker under load: in-flight requests fail cleanly, the worke
 });
 
 test("SIGKILL of maas serve under load: resources and completed records intact, none duplicated", async () => {
-  s = await startServe();
+  s = await serve();
   const dataDir = s.dataDir;
   const key = s.key;
   const [worker] = await instances(s);
@@ -99,7 +112,7 @@ test("SIGKILL of maas serve under load: resources and completed records intact, 
   // The orphaned worker got SIGTERM from the kernel (parent-death signal) and exits.
   assert.ok(await waitFor(() => !alive(worker.pid), 15000, 100), "the old worker exited");
 
-  s = await startServe({ dataDir });
+  s = await serve({ dataDir });
   assert.equal(s.key, key, "same endpoint, same key");
   const recs = await records(s);
   const ids = recs.map((r) => r.id);
@@ -124,7 +137,7 @@ test("SIGKILL of maas serve under load: resources and completed records intact, 
 });
 
 test("SIGTERM drains: requests in flight finish, the ledger is flushed, exit 0 (I4, K2)", async () => {
-  s = await startServe();
+  s = await serve();
   const ids = Array.from({ length: 4 }, (_, i) => `drain-${i}`);
   const inflight = ids.map((id) => infer(s, "/v1/completions", { prompt: "Hi", max_tokens: 64, ignore_eos: true }, s.key,
                                          { "x-request-id": id }));
@@ -134,7 +147,7 @@ test("SIGTERM drains: requests in flight finish, the ledger is flushed, exit 0 (
   assert.equal(code, 0);
   const results = await Promise.all(inflight);
   for (const r of results) assert.equal(r.status, 200, r.text);
-  s = await startServe({ dataDir });
+  s = await serve({ dataDir });
   const recs = await records(s);
   for (const id of ids) assert.equal(recs.filter((r) => r.request_id === id && r.status === 200).length, 1, id);
   assert.equal(await s.stop(), 0);
@@ -142,7 +155,7 @@ test("SIGTERM drains: requests in flight finish, the ledger is flushed, exit 0 (
 });
 
 test("the ledger cannot commit: new requests 503 (fail closed), health stays 200, nothing is lost (H8, K7)", async () => {
-  s = await startServe();
+  s = await serve();
   const { spawn } = await import("node:child_process");
   const path = await import("node:path");
   // Another process holds SQLite's write lock: every commit of the ledger times out.
