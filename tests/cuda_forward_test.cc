@@ -36,20 +36,8 @@ double rel_error(const float* got, const float* want, size_t n) {
   }
   return std::sqrt(num / den);
 }
-double rel_error(const float* got, const std::vector<double>& want) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    num += (got[i] - want[i]) * (got[i] - want[i]);
-    den += want[i] * want[i];
-  }
-  return std::sqrt(num / den);
-}
-
-std::vector<int32_t> prompt_tokens(int n, int salt) {
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) t[static_cast<size_t>(i)] = (i * 37 + salt * 101 + 11) % kVocab;
-  return t;
-}
+double rel_error(const float* got, const std::vector<double>& want) { return testing::rel_error(got, want); }
+std::vector<int32_t> prompt_tokens(int n, int salt) { return testing::prompt_tokens(n, salt, kVocab); }
 
 std::unique_ptr<Model> load(const std::string& path, const std::string& device) {
   auto m = load_model(path, {.device = device, .n_threads = 2});

@@ -1,6 +1,8 @@
 // test_models.cc — writing test models.
 #include "tests/test_models.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "gguf/gguf_writer.h"
@@ -34,6 +36,21 @@ std::string write_model(const SyntheticModelOptions& options, int n_vocab, const
   s = w.write(path);
   EXPECT_TRUE(s.ok()) << s.to_string();
   return path;
+}
+
+double rel_error(const float* got, const std::vector<double>& want) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    num += (got[i] - want[i]) * (got[i] - want[i]);
+    den += want[i] * want[i];
+  }
+  return std::sqrt(num / den);
+}
+
+std::vector<int32_t> prompt_tokens(int n, int salt, int n_vocab) {
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) t[static_cast<size_t>(i)] = (i * 37 + salt * 101 + 11) % n_vocab;
+  return t;
 }
 
 }  // namespace maas::testing
