@@ -80,6 +80,9 @@ prepare_deps() {  # prepare_deps DIR
     echo "no maas binary at $maas (build it: cmake --preset release && ninja -C build maas; or set MAAS_BIN)"; return 1
   fi
   "$maas" model generate --preset test --type q4_0 --out "$d/llama3-vocab.gguf" || return 1
+  # The device's copy of the tree may have no git metadata: the commit travels in DIR.
+  git -C "$root" log -1 --format='%h %ci %s' >"$d/commit.txt" 2>/dev/null &&
+    { git -C "$root" diff --quiet HEAD 2>/dev/null || echo "(with uncommitted changes)" >>"$d/commit.txt"; }
   du -sh "$d/googletest" "$d/debs"/*.deb "$d/llama3-vocab.gguf"
   echo "total: $(du -sh "$d" | cut -f1) (with the working tree it must stay under the device tool's 64 MiB)"
 }
@@ -162,7 +165,10 @@ need() { [ -f "$1" ] && return 0; skip "$2" "no $1"; return 1; }
 
 section "gpu-check ($mode, part $part, budget $budget s) in $root; log $log"
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "commit: $(git -C "$root" log -1 --format='%h %ci %s' 2>/dev/null || echo 'no git metadata')"
+commit=$(git -C "$root" log -1 --format='%h %ci %s' 2>/dev/null ||
+         { [ -n "$deps" ] && cat "$deps/commit.txt" 2>/dev/null | tr '\n' ' ' | sed 's/^/(from --prepare-deps) /'; } ||
+         echo 'unknown: no git metadata, no DIR/commit.txt')
+echo "commit: $commit"
 uname -a; echo "cores: $(nproc)"; free -g 2>/dev/null | head -2
 echo "models in $models ($(df -Ph "$models" | awk 'NR==2 {print $4}') free)"
 card="none"
@@ -320,7 +326,7 @@ EOF
     if step_fn "worker start" 40 start_worker "$out/worker.log"; then
       step "serve c64" 150 40 python3 bench/serve_client.py --base-url "$base" "${serve_args[@]}" --tag serve \
         --label "c64 maas $dev" --json "$out/serve.json"
-      step "plain stream" 90 20 python3 bench/serve_client.py --base-url "$base" --num-prompts 3 --concurrency 1 \
+      step "plain stream" 90 20 python3 bench/serve_client.py --base-url "$base" --num-prompts 2 --concurrency 1 \
         --output-len $stream_len --warmup 0 --prompt "$rep_prompt" --tag plain1 --label "1 stream, repetitive prompt, no speculation"
     else
       tail -n 30 "$out/worker.log"
@@ -339,7 +345,7 @@ EOF
   else
     wpid=""
     if step_fn "spec worker start" 40 start_worker "$out/worker-spec.log" "${spec_flags[@]}"; then
-      step "spec stream" 120 30 python3 bench/serve_client.py --base-url "$base" --num-prompts 3 --concurrency 1 \
+      step "spec stream" 120 30 python3 bench/serve_client.py --base-url "$base" --num-prompts 2 --concurrency 1 \
         --output-len $stream_len --warmup 0 --prompt "$rep_prompt" --tag spec --label "1 stream, repetitive prompt, ${spec_flags[*]}"
     else
       tail -n 30 "$out/worker-spec.log"
@@ -349,7 +355,7 @@ EOF
 fi
 
 section "summary ($mode, part $part, card: $card, $(( $(date +%s) - t_start )) s)"
-echo "commit: $(git -C "$root" log -1 --format='%h' 2>/dev/null || echo '?'); date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit: ${commit:0:60}; date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '  %s\n' "${results[@]}"
 grep -E 'tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
 python3 bench/gpu_check_summary.py "$log" --peak-tflops $peak --tg "${run_args[3]}" --pp "${run_args[1]}" \
