@@ -191,6 +191,24 @@ echo "python3: $(python3 --version 2>&1); PyTorch: $([ -n "$torch_py" ] && "$tor
 echo "node: $(command -v node >/dev/null && node --version || echo 'not present (serving uses bench/serve_client.py either way)')"
 
 section "dependencies"
+unpack_deb() {  # unpack_deb FILE DIR: dpkg -x, or (an image without dpkg) the ar archive's data.tar.*
+  if command -v dpkg >/dev/null; then dpkg -x "$1" "$2"; return; fi
+  python3 - "$1" "$2" <<'EOF'
+import io, sys, tarfile
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+assert data[:8] == b"!<arch>\n", "not an ar archive"
+pos = 8
+while pos + 60 <= len(data):
+    name, size = data[pos:pos + 16].decode().strip().rstrip("/"), int(data[pos + 48:pos + 58])
+    if name.startswith("data.tar"):
+        kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}  # as dpkg -x
+        tarfile.open(fileobj=io.BytesIO(data[pos + 60:pos + 60 + size])).extractall(sys.argv[2], **kw)
+        sys.exit(0)
+    pos += 60 + size + (size & 1)
+sys.exit("no data.tar in " + sys.argv[1])
+EOF
+}
 gtest_flag=() prefix_flag=() worker_flag=(-DMAAS_GPU_CHECK_WORKER=OFF)
 if [ -n "$deps" ]; then
   deps=$(cd "$deps" && pwd)
@@ -199,7 +217,7 @@ if [ -n "$deps" ]; then
   if want serve && ls "$deps"/debs/*.deb >/dev/null 2>&1; then
     pkgroot=$bdir/deps-root   # in the build folder, never in DIR: DIR travels to the device
     [ -d "$pkgroot/usr/include/boost" ] ||
-      { mkdir -p "$pkgroot" && for f in "$deps"/debs/*.deb; do dpkg -x "$f" "$pkgroot" || echo "dpkg -x $f failed"; done; }
+      { mkdir -p "$pkgroot" && for f in "$deps"/debs/*.deb; do unpack_deb "$f" "$pkgroot" || echo "unpacking $f failed"; done; }
     prefix_flag=(-DCMAKE_PREFIX_PATH="$pkgroot/usr")
     echo "unpacked $(ls "$deps"/debs/*.deb | wc -l) packages into $pkgroot ($(du -sh "$pkgroot" | cut -f1))"
   fi
