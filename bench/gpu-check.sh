@@ -44,7 +44,9 @@
 # --dry-run (or DRY_RUN=1): every step on a machine without a GPU: the same CUDA build (sm_90),
 # the gpu tests (which report skipped), the tiny preset instead of 8B, the benchmarks, the
 # PyTorch peer and the worker on the CPU, small sizes, no budget.
-# Exit status: 0 when every step that ran passed, else 1 (later steps still run after a failure).
+# Exit status: 0 when every step that ran passed and none was skipped for the budget, else 1
+# (later steps still run after a failure; a step skipped for another reason, named in the
+# summary, such as speculation before the worker has the flag, does not count).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -131,7 +133,7 @@ step() {
   local avail=$(( $(left) - 10 ))
   if [ "$avail" -lt "$min" ]; then
     echo "--- $name: SKIPPED (budget: ${avail} s left, needs ${min} s)"
-    results+=("$name: skipped, budget (${avail} s left, needs ${min})"); return 1
+    results+=("$name: SKIPPED for the budget (${avail} s left, needs ${min})"); failed=1; return 1
   fi
   local t=$(( box < avail ? box : avail )) t0=$(date +%s)
   echo "\$ [timeout ${t} s] $*"
@@ -150,7 +152,7 @@ step_fn() {
   local avail=$(( $(left) - 10 ))
   if [ "$avail" -lt "$min" ]; then
     echo "--- $name: SKIPPED (budget: ${avail} s left, needs ${min} s)"
-    results+=("$name: skipped, budget (${avail} s left, needs ${min})"); return 1
+    results+=("$name: SKIPPED for the budget (${avail} s left, needs ${min})"); failed=1; return 1
   fi
   local t0=$(date +%s)
   "$@"
@@ -162,6 +164,19 @@ step_fn() {
 skip() { echo "--- $1: SKIPPED ($2)"; results+=("$1: skipped, $2"); }
 # need FILE STEP: true when FILE exists, else STEP is recorded as skipped.
 need() { [ -f "$1" ] && return 0; skip "$2" "no $1"; return 1; }
+
+# finish: the summary (every step's outcome, the gpu tests' lines, the table); main's status.
+finish() {
+  section "summary ($mode, part $part, card: $card, $(( $(date +%s) - t_start )) s)"
+  echo "commit: ${commit:0:60}; date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf '  %s\n' "${results[@]}"
+  grep -E 'tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
+  python3 bench/gpu_check_summary.py "$log" --peak-tflops $peak --tg "${run_args[3]}" --pp "${run_args[1]}" \
+    --batches "${batch_args[1]}"
+  if [ "$failed" = 0 ]; then echo "all steps that ran passed"; return 0; fi
+  echo "SOME STEPS FAILED OR WERE SKIPPED FOR THE BUDGET (see above)"
+  return 1
+}
 
 section "gpu-check ($mode, part $part, budget $budget s) in $root; log $log"
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -237,9 +252,9 @@ if ! step configure 120 20 "${cfg[@]}" "${worker_flag[@]}"; then
   if [ "${worker_flag[0]}" = -DMAAS_GPU_CHECK_WORKER=ON ]; then
     echo "configure with the worker failed: again without it (the serving steps will be skipped)"
     worker_flag=(-DMAAS_GPU_CHECK_WORKER=OFF)
-    step configure-core 120 20 "${cfg[@]}" "${worker_flag[@]}" || return 1
+    step configure-core 120 20 "${cfg[@]}" "${worker_flag[@]}" || { failed=1; finish; return 1; }
   else
-    return 1
+    failed=1; finish; return 1
   fi
 fi
 
@@ -247,7 +262,7 @@ section "build"
 jobs=$(nproc)
 targets=(maas-gpu-bench)
 want core && targets+=(cuda_ops_test cuda_forward_test)
-step build 300 60 ninja -C "$bdir" -j "$jobs" "${targets[@]}" || return 1
+step build 300 60 ninja -C "$bdir" -j "$jobs" "${targets[@]}" || { failed=1; finish; return 1; }
 if [ "${worker_flag[0]}" = -DMAAS_GPU_CHECK_WORKER=ON ]; then
   step build-worker 240 60 ninja -C "$bdir" -j "$jobs" maas-gpu-worker
 fi
@@ -372,15 +387,7 @@ EOF
   fi
 fi
 
-section "summary ($mode, part $part, card: $card, $(( $(date +%s) - t_start )) s)"
-echo "commit: ${commit:0:60}; date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-printf '  %s\n' "${results[@]}"
-grep -E 'tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
-python3 bench/gpu_check_summary.py "$log" --peak-tflops $peak --tg "${run_args[3]}" --pp "${run_args[1]}" \
-  --batches "${batch_args[1]}"
-if [ "$failed" = 0 ]; then echo "all steps that ran passed"; return 0; fi
-echo "SOME STEPS FAILED (see above)"
-return 1
+finish
 }
 
 main 2>&1 | tee "$log"
