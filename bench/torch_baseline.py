@@ -217,20 +217,23 @@ def measure_decode(model, B, ctx, steps, runs, use_graph):
     pos = torch.tensor(ctx, device=dev, dtype=torch.long)
     mask_range = torch.arange(S, device=dev)
     step = lambda: model.decode_step(tokens, pos, cache_k, cache_v, mask_range)  # noqa: E731
-    graph = None
+    graph, run_step = None, step
     if use_graph:
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(2):
+        try:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(2):
+                    step()
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
                 step()
-        torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            step()
-        run_step = graph.replay
-    else:
-        run_step = step
+            run_step = graph.replay
+        except RuntimeError as e:  # timed eagerly then, and said so on the result line
+            print(f"CUDA graph capture failed at B={B} ({e}); timing eager steps", flush=True)
+            graph = None
+            torch.cuda.synchronize()
     pos.fill_(ctx)
     for _ in range(2):
         run_step()
