@@ -40,6 +40,9 @@ struct CommonFields {
 // Reads every shared field (and the completions- or chat-specific logprobs / echo forms).
 ApiError parse_common_fields(const Json& body, ApiKind kind, const ParseOptions& options, CommonFields* out);
 
+// response_format / guided_json -> r->json_grammar (response_format.cc).
+ApiError parse_response_format(const Json& body, EngineRequest* r);
+
 // Unknown top-level fields: on /v1/* and Azure drop/pass-through they are listed in *ignored;
 // on Azure with extra-parameters: error the first one is a 422 parameter_not_supported.
 ApiError check_unknown_fields(const Json& body, ApiKind kind, const ParseOptions& options,
