@@ -295,8 +295,14 @@ class SchemaCompiler {
     }
   }
 
-  // Bytes a value of n may begin with.
-  static std::bitset<256> first_bytes(const JsonNode* n, int depth = 0) {
+  // Bytes a value of n may begin with (memoized per node). For a union, also checks that its
+  // alternatives begin differently and that it is not (through other unions) one of its own
+  // alternatives: then the matcher's choice by first byte is unique and its recursion bounded.
+  bool first_bytes(const JsonNode* n, std::bitset<256>* out) {
+    if (auto it = first_.find(n); it != first_.end()) {
+      *out = it->second;
+      return true;
+    }
     std::bitset<256> b;
     const auto set = [&](const char* chars) {
       for (const char* c = chars; *c; ++c) b.set(static_cast<uint8_t>(*c));
@@ -314,32 +320,39 @@ class SchemaCompiler {
         for (const std::string& l : n->literals) b.set(static_cast<uint8_t>(l[0]));
         break;
       case Kind::kUnion:
-        if (depth < kMaxSchemaDepth) {
-          for (const JsonNode* a : n->alternatives) b |= first_bytes(a, depth + 1);
+        if (!visiting_.insert(n).second) {
+          fail("", "a schema must not be one of its own 'anyOf' / 'oneOf' alternatives");
+          return false;
         }
+        for (const JsonNode* a : n->alternatives) {
+          std::bitset<256> f;
+          if (!first_bytes(a, &f)) return false;
+          if ((b & f).any()) {
+            fail("", "'anyOf' / 'oneOf' / a list of types must have alternatives that begin differently (such as "
+                     "an object and null); two of them may begin alike");
+            return false;
+          }
+          b |= f;
+        }
+        visiting_.erase(n);
         break;
     }
-    return b;
+    first_[n] = b;
+    *out = b;
+    return true;
   }
 
   bool check_union(const JsonNode& n) {
-    std::bitset<256> seen;
-    for (const JsonNode* a : n.alternatives) {
-      const std::bitset<256> f = first_bytes(a);
-      if ((seen & f).any()) {
-        fail("", "'anyOf' / 'oneOf' / a list of types must have alternatives that begin differently (such as an "
-                 "object and null); two of them may begin alike");
-        return false;
-      }
-      seen |= f;
-    }
-    return true;
+    std::bitset<256> ignored;
+    return first_bytes(&n, &ignored);
   }
 
   const Json& root_;
   std::string param_;
   JsonGrammar* g_ = nullptr;
   std::map<std::string, JsonNode*> refs_;
+  std::map<const JsonNode*, std::bitset<256>> first_;
+  std::set<const JsonNode*> visiting_;
   ApiError error_;
 };
 
