@@ -41,14 +41,21 @@ class SchemaCompiler {
 
   ApiError compile(std::shared_ptr<const JsonGrammar>* out) {
     auto g = std::make_shared<JsonGrammar>();
-    g_ = g.get();
-    const JsonNode* root = node(root_, "", 0);
+    const JsonNode* root = nullptr;
+    RETURN_IF_API_ERROR(compile_into(g.get(), &root));
+    g->root = root;
+    *out = std::move(g);
+    return ApiError{};
+  }
+
+  // The schema's nodes added to `g` (several schemas may share one grammar); *root is its root.
+  ApiError compile_into(JsonGrammar* g, const JsonNode** root) {
+    g_ = g;
+    *root = node(root_, "", 0);
     if (!error_.ok()) return error_;
     for (const auto& n : g_->nodes) {
       if (n->kind == Kind::kUnion && !check_union(*n)) return error_;
     }
-    g->root = root;
-    *out = std::move(g);
     return ApiError{};
   }
 
@@ -364,6 +371,32 @@ ApiError compile_schema(const Json& schema, const std::string& param, EngineRequ
 }
 
 }  // namespace
+
+ApiError tool_call_grammar(const std::vector<ToolDefinition>& tools, std::shared_ptr<const JsonGrammar>* out) {
+  if (tools.empty() || tools.size() > JsonNode::kMaxLiterals) {
+    return invalid_request("A forced tool call can choose among 1 to " + std::to_string(JsonNode::kMaxLiterals) +
+                               " tools.",
+                           "tool_choice");
+  }
+  auto g = std::make_shared<JsonGrammar>();
+  JsonNode* call = g->add(Kind::kObject);
+  JsonNode* names = g->add(Kind::kEnum);
+  for (const ToolDefinition& t : tools) {
+    names->literals.push_back(Json(t.name).dump());
+    const JsonNode* params = json_any_object();
+    if (t.parameters) {
+      RETURN_IF_API_ERROR(SchemaCompiler(*t.parameters, t.param + ".function.parameters").compile_into(g.get(), &params));
+    }
+    call->variants.push_back(params);
+  }
+  call->keys = {"name", "parameters"};
+  call->values = {names, json_any_object()};
+  call->ordered = true;
+  call->required = 3;
+  g->root = call;
+  *out = std::move(g);
+  return ApiError{};
+}
 
 ApiError parse_response_format(const Json& body, EngineRequest* r) {
   const Json* rf = find_field(body, "response_format");

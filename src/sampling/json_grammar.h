@@ -7,7 +7,11 @@
 // What a node accepts:
 //   kAny      any JSON value (objects with any keys, arrays of anything)
 //   kObject   '{' members '}': the keys of `keys` (each at most once, any order; `required` bits
-//             must all appear) and, when `extra` is set, any other key with a value of `extra`
+//             must all appear) and, when `extra` is set, any other key with a value of `extra`.
+//             `ordered`: the keys come in the order of `keys`. `variants` (a tagged object, such
+//             as a tool call {"name": ..., "parameters": ...}): keys[0]'s value is a kEnum, and
+//             keys[1]'s value follows variants[i] where literal i was keys[0]'s value; needs
+//             `ordered`.
 //   kArray    '[' values of `items` (null: any) ']' with min_items <= count <= max_items
 //   kString   a JSON string of min_length..max_length characters (an escape counts as one)
 //   kNumber   a JSON number; kInteger: without fraction or exponent
@@ -37,6 +41,8 @@ struct JsonNode {
   std::vector<const JsonNode*> values;
   uint64_t required = 0;
   const JsonNode* extra = nullptr;
+  bool ordered = false;
+  std::vector<const JsonNode*> variants;
   // kArray
   const JsonNode* items = nullptr;
   int32_t min_items = 0;

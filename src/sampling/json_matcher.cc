@@ -216,7 +216,8 @@ JsonMatcher::Result JsonMatcher::object(Frame& f, uint8_t c) {
     case kObjStart:
     case kObjNeedKey:
       if (c == '"' && more_keys) {
-        const uint64_t candidates = all_keys(n) & ~f.bits;
+        uint64_t candidates = all_keys(n) & ~f.bits;
+        if (n->ordered) candidates &= ~candidates + 1;  // only the first key not written yet
         if (!push(F::kKey, n)) return fail();
         stack_[depth_ - 1].bits = candidates;
         return kOk;
@@ -229,7 +230,7 @@ JsonMatcher::Result JsonMatcher::object(Frame& f, uint8_t c) {
     case kObjColon:
       if (c != ':') return fail();
       f.sub = kObjValue;
-      if (!push(F::kValue, f.key >= 0 ? n->values[static_cast<size_t>(f.key)] : n->extra)) return fail();
+      if (!push(F::kValue, value_schema(f))) return fail();
       return kOk;
     case kObjNext:
       if (c == ',' && more_keys) {
@@ -395,6 +396,13 @@ JsonMatcher::Result JsonMatcher::literal(Frame& f, uint8_t c) {
   return kOk;
 }
 
+const JsonNode* JsonMatcher::value_schema(const Frame& f) {
+  const JsonNode* n = f.node;
+  if (f.key < 0) return n->extra;
+  if (f.key == 1 && !n->variants.empty()) return n->variants[static_cast<size_t>(f.tag)];
+  return n->values[static_cast<size_t>(f.key)];
+}
+
 JsonMatcher::Result JsonMatcher::enumeration(Frame& f, uint8_t c) {
   const std::vector<std::string>& lits = f.node->literals;
   uint64_t next = 0;
@@ -413,6 +421,12 @@ JsonMatcher::Result JsonMatcher::enumeration(Frame& f, uint8_t c) {
     return kOk;
   }
   if (!complete) return fail();
+  if (depth_ >= 2 && stack_[depth_ - 2].type == F::kObject) {  // a tagged object's tag
+    for (uint64_t b = f.bits; b != 0; b &= b - 1) {
+      const int i = std::countr_zero(b);
+      if (static_cast<int32_t>(lits[static_cast<size_t>(i)].size()) == f.count) stack_[depth_ - 2].tag = static_cast<int16_t>(i);
+    }
+  }
   value_done();
   return kRefeed;
 }

@@ -54,6 +54,7 @@ class JsonMatcher {
     uint64_t bits;     // kObject: keys seen; kKey: candidate keys; kEnum: candidate literals
     int32_t count;     // members (object, array), characters (string), bytes (key, literal, enum)
     int16_t key;       // kObject: the key whose value is being read (-1: an extra key); kNumber: exponent digits
+    int16_t tag;       // kObject with variants: the literal keys[0]'s value was
     F type;
     uint8_t sub;       // the frame's own state
     uint8_t ws;        // whitespace bytes in a row
@@ -77,6 +78,7 @@ class JsonMatcher {
   Result literal(Frame& f, uint8_t c);
   Result enumeration(Frame& f, uint8_t c);
   static bool escape(Frame& f, uint8_t c);
+  static const JsonNode* value_schema(const Frame& f);
   bool enum_complete(const Frame& f, bool* may_grow) const;
 
   Frame stack_[kMaxDepth];

@@ -127,6 +127,35 @@ TEST(JsonMatcher, FollowsASchema) {
   }
 }
 
+TEST(JsonMatcher, TaggedObjectChoosesTheSecondValuesSchemaByTheFirst) {
+  // {"name": "add", "parameters": {"a": integer}} or {"name": "echo", "parameters": {"text": string}}
+  JsonGrammar g;
+  JsonNode* call = g.add(Kind::kObject);
+  JsonNode* names = g.add(Kind::kEnum);
+  names->literals = {"\"add\"", "\"echo\""};
+  JsonNode* add = g.add(Kind::kObject);
+  add->keys = {"a"};
+  add->values = {g.add(Kind::kInteger)};
+  add->required = 1;
+  JsonNode* echo = g.add(Kind::kObject);
+  echo->keys = {"text"};
+  echo->values = {g.add(Kind::kString)};
+  echo->required = 1;
+  call->keys = {"name", "parameters"};
+  call->values = {names, json_any_value()};
+  call->variants = {add, echo};
+  call->ordered = true;
+  call->required = 3;
+  g.root = call;
+  expect_valid(call, "{\"name\": \"add\", \"parameters\": {\"a\": 2}}");
+  expect_valid(call, "{\"name\":\"echo\",\"parameters\":{\"text\":\"hi\"}}");
+  EXPECT_FALSE(accepts(call, "{\"name\": \"add\", \"parameters\": {\"text\": \"hi\"}}"));
+  EXPECT_FALSE(accepts(call, "{\"name\": \"echo\", \"parameters\": {\"a\": 2}}"));
+  EXPECT_FALSE(accepts(call, "{\"parameters\": {\"a\": 2}, \"name\": \"add\"}"));  // ordered
+  EXPECT_FALSE(accepts(call, "{\"name\": \"sub\", \"parameters\": {}}"));
+  EXPECT_FALSE(accepts(call, "{\"name\": \"add\"}"));
+}
+
 TEST(JsonMatcher, EnumsAndNumbersEndWhereTheNextByteSaysSo) {
   JsonGrammar g;
   JsonNode* e = g.add(Kind::kEnum);

@@ -78,7 +78,7 @@ test("openai client: chat and streamed completions; usage and cost recorded exac
   assert.equal(meters.data.find((m) => m.meter === "fine_tuning").quantity, 0);
 });
 
-test("structured output through the gateway: a json_schema answer follows the schema, and is metered", async () => {
+test("structured output and function calling through the gateway: the answers follow the schemas, and are metered", async () => {
   const before = (await records(s)).length;
   const openai = new OpenAI({ apiKey: s.key, baseURL: s.endpointUrl() + "/v1", maxRetries: 0 });
   const schema = { type: "object", properties: { city: { type: "string", maxLength: 10 }, rainy: { type: "boolean" } },
@@ -93,6 +93,16 @@ test("structured output through the gateway: a json_schema answer follows the sc
   assert.ok(typeof v.city === "string" && [...v.city].length <= 10 && typeof v.rainy === "boolean", r.choices[0].message.content);
   const recs = await waitFor(async () => { const x = await records(s); return x.length >= before + 1 ? x : null; }, 5000);
   assert.equal(recs.at(-1).completion_tokens, r.usage.completion_tokens);
+  // Function calling through the gateway: a forced call comes back as tool_calls, metered too.
+  const call = await openai.chat.completions.create({
+    model: "default", ...chat("Weather in Oslo?", { max_tokens: 200, temperature: 0 }), tool_choice: "required",
+    tools: [{ type: "function", function: { name: "get_weather", parameters: schema } }],
+  });
+  assert.equal(call.choices[0].finish_reason, "tool_calls");
+  assert.equal(call.choices[0].message.tool_calls[0].function.name, "get_weather");
+  assert.deepEqual(Object.keys(JSON.parse(call.choices[0].message.tool_calls[0].function.arguments)).sort(), ["city", "rainy"]);
+  const after = await waitFor(async () => { const x = await records(s); return x.length >= before + 2 ? x : null; }, 5000);
+  assert.equal(after.at(-1).completion_tokens, call.usage.completion_tokens);
   // A schema the server cannot enforce is the worker's 400, passed through the gateway.
   await assert.rejects(openai.chat.completions.create({ model: "default", ...chat("x", { max_tokens: 4 }),
     response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string", pattern: "a+" } } } }),
