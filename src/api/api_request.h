@@ -52,6 +52,13 @@ struct ParseOptions {
   std::vector<std::pair<std::string, std::string>> template_vars;  // extra chat template variables
 };
 
+// Function calling on the chat route (chat_tools.cc): whether an answer may be tool calls.
+enum class ToolMode {
+  kNone,    // no tools, or tool_choice "none": answers are text
+  kAuto,    // tool_choice "auto": an answer that is (only) Llama 3.1 JSON tool calls becomes tool_calls
+  kForced,  // "required" or a named function: decoding is constrained to one call
+};
+
 struct ResponseOptions {
   ApiKind kind = ApiKind::kCompletion;
   std::string id;         // "cmpl-<hex>" or "chatcmpl-<hex>"
@@ -66,6 +73,8 @@ struct ResponseOptions {
   int32_t logprobs = -1;       // -1: no logprobs; k >= 0: top-k alternatives per token
   bool echo = false;           // completions: prompt text (and prompt logprobs) first
   std::vector<std::string> echo_text;  // per prompt (when echo)
+  ToolMode tool_mode = ToolMode::kNone;
+  std::vector<std::string> tool_names;  // the functions an answer may call
 };
 
 struct ParsedRequest {

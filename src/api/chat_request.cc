@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "api/chat_tools.h"
 #include "api/request_fields.h"
 #include "api/request_parser.h"
 
@@ -11,9 +12,10 @@ namespace {
 constexpr size_t kMaxMessages = 4096;
 
 // content: a string, or [{"type":"text","text":s}, ...] joined with "\n" (vLLM's joining).
-ApiError parse_content(const Json& msg, const std::string& at, std::string* out) {
+ApiError parse_content(const Json& msg, const std::string& at, bool may_be_null, std::string* out) {
   const Json* c = find_field(msg, "content");
   const std::string param = at + ".content";
+  if ((!c || c->is_null()) && may_be_null) return ApiError{};
   if (!c) return invalid_request("'" + param + "' is required.", param);
   if (c->is_string()) {
     *out = c->get<std::string>();
@@ -42,11 +44,13 @@ ApiError parse_message(const Json& msg, size_t i, ChatMessage* out) {
   const std::string at = "messages[" + std::to_string(i) + "]";
   if (!msg.is_object()) return type_error(at, "an object", msg);
   const Json* role = find_field(msg, "role");
-  if (!role || !role->is_string() || (*role != "system" && *role != "user" && *role != "assistant")) {
-    return invalid_request("'" + at + ".role' must be one of 'system', 'user', 'assistant'.", at + ".role");
+  if (!role || !role->is_string() || (*role != "system" && *role != "user" && *role != "assistant" && *role != "tool")) {
+    return invalid_request("'" + at + ".role' must be one of 'system', 'user', 'assistant', 'tool'.", at + ".role");
   }
   out->role = role->get<std::string>();
-  return parse_content(msg, at, &out->content);
+  RETURN_IF_API_ERROR(parse_tool_message_fields(msg, at, out));
+  // An assistant message that made tool calls may have no content (OpenAI sends null).
+  return parse_content(msg, at, !out->tool_calls.empty(), &out->content);
 }
 
 ApiError parse_messages(const Json& body, std::vector<ChatMessage>* out, size_t* content_bytes) {
@@ -78,12 +82,27 @@ ApiOr<ParsedRequest> parse_chat_request(std::string_view body, const ParseOption
   bool add_generation_prompt = true;
   RETURN_IF_API_ERROR(get_bool(json, "add_generation_prompt", &add_generation_prompt));
   RETURN_IF_API_ERROR(check_text_size(ApiKind::kChat, content_bytes, options));
-  auto rendered = renderer.render(messages, add_generation_prompt, options.template_vars);
+  ToolRequest tools;
+  RETURN_IF_API_ERROR(parse_tools(json, &tools));
+  if (tools.grammar) {
+    if (fields.request.json_grammar) {
+      return invalid_request("'response_format' cannot be combined with a forced tool call ('tool_choice').",
+                             "response_format");
+    }
+    if (fields.request.use_beam_search) return invalid_request("Beam search cannot make a forced tool call.", "use_beam_search");
+    fields.request.json_grammar = tools.grammar;
+  }
+  auto rendered = renderer.render(messages, add_generation_prompt, options.template_vars, tools.tools_json);
   if (!rendered.ok()) return invalid_request(rendered.error().message, rendered.error().param);
   std::vector<PromptInput> prompts(1);
   prompts[0].ids = std::move(rendered.value().tokens);
   if (prompts[0].ids.empty()) return invalid_request("The rendered prompt is empty.", "messages");
-  return assemble_request(ApiKind::kChat, fields, std::move(prompts), options, std::move(ignored));
+  ApiOr<ParsedRequest> parsed = assemble_request(ApiKind::kChat, fields, std::move(prompts), options, std::move(ignored));
+  if (parsed.ok()) {
+    parsed->response.tool_mode = tools.mode;
+    parsed->response.tool_names = std::move(tools.names);
+  }
+  return parsed;
 }
 
 }  // namespace maas::api

@@ -165,6 +165,7 @@ ApiError parse_common_fields(const Json& body, ApiKind kind, const ParseOptions&
   RETURN_IF_API_ERROR(parse_logit_bias(body, options.n_vocab, &r.sampling));
   RETURN_IF_API_ERROR(parse_logprob_fields(body, kind, out));
   RETURN_IF_API_ERROR(check_unsupported_features(body, kind));
+  RETURN_IF_API_ERROR(parse_response_format(body, &r));
   if (r.stream && r.best_of > r.n) {
     return invalid_request("'best_of' greater than 'n' cannot be streamed.", "best_of");
   }
@@ -172,6 +173,7 @@ ApiError parse_common_fields(const Json& body, ApiKind kind, const ParseOptions&
     if (r.best_of < 2) return invalid_request("Beam search needs 'best_of' (or 'n') > 1.", "use_beam_search");
     if (r.sampling.temperature != 0.0f) return invalid_request("Beam search needs 'temperature' 0.", "temperature");
     if (r.stream) return invalid_request("Beam search cannot be streamed.", "stream");
+    if (r.json_grammar) return invalid_request("Beam search cannot follow a 'response_format'.", "use_beam_search");
   }
   r.sampling.n_logprobs = r.logprobs;
   const Status s = validate_sampling_params(r.sampling, options.n_vocab);  // defence in depth

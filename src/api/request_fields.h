@@ -40,6 +40,19 @@ struct CommonFields {
 // Reads every shared field (and the completions- or chat-specific logprobs / echo forms).
 ApiError parse_common_fields(const Json& body, ApiKind kind, const ParseOptions& options, CommonFields* out);
 
+// response_format / guided_json -> r->json_grammar (response_format.cc).
+ApiError parse_response_format(const Json& body, EngineRequest* r);
+
+// One function of a chat request's `tools` (chat_tools.cc reads them).
+struct ToolDefinition {
+  std::string name;
+  const Json* parameters = nullptr;  // its JSON Schema (inside the request body); null: any object
+  std::string param;                 // "tools[i]", for errors
+};
+// The grammar of one forced tool call in Llama 3.1's JSON format, {"name": <one of the tools>,
+// "parameters": <that tool's parameters>}, the keys in that order (response_format.cc).
+ApiError tool_call_grammar(const std::vector<ToolDefinition>& tools, std::shared_ptr<const JsonGrammar>* out);
+
 // Unknown top-level fields: on /v1/* and Azure drop/pass-through they are listed in *ignored;
 // on Azure with extra-parameters: error the first one is a 422 parameter_not_supported.
 ApiError check_unknown_fields(const Json& body, ApiKind kind, const ParseOptions& options,

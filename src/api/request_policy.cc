@@ -45,18 +45,14 @@ bool is_empty_value(const Json* v) {
 }  // namespace
 
 ApiError check_unsupported_features(const Json& body, ApiKind kind) {
-  for (const char* key : {"allowed_token_ids", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
-                          "tools"}) {
+  for (const char* key : {"allowed_token_ids", "guided_regex", "guided_choice", "guided_grammar"}) {
     if (!is_empty_value(find_field(body, key))) return refuse(key, key);
   }
+  // Chat reads tools and tool_choice (chat_tools.cc); completions have no tool calling.
+  if (kind == ApiKind::kCompletion && !is_empty_value(find_field(body, "tools"))) return refuse("tools", "tools on /completions");
   const char* route_only = kind == ApiKind::kCompletion ? "suffix" : "functions";
   if (!is_empty_value(find_field(body, route_only))) return refuse(route_only, route_only);
-  if (const Json* rf = find_field(body, "response_format")) {
-    if (!rf->is_object()) return type_error("response_format", "an object", *rf);
-    const Json* type = find_field(*rf, "type");
-    if (!type || *type != "text") return refuse("response_format", "Only response_format {\"type\": \"text\"}");
-  }
-  for (const char* key : {"tool_choice", kind == ApiKind::kChat ? "function_call" : "tool_choice"}) {
+  for (const char* key : {kind == ApiKind::kChat ? "function_call" : "tool_choice"}) {
     const Json* v = find_field(body, key);
     if (v && !(v->is_string() && (*v == "none" || *v == "auto"))) return refuse(key, key);
   }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "api/tool_calls.h"
+
 namespace maas::api {
 
 ResponseAccumulator::ResponseAccumulator(ResponseOptions options, const Tokenizer& tokenizer, size_t n_prompts)
@@ -46,8 +48,17 @@ OJson ResponseAccumulator::choice_json(size_t prompt, size_t j) const {
   OJson logprobs = nullptr;
   OJson out;
   out["index"] = choice_index(prompt, static_cast<int32_t>(j), options_.n);
+  std::string finish = c.finish_reason;
   if (chat) {
     out["message"] = OJson{{"role", "assistant"}, {"content", c.text}};
+    if (options_.tool_mode != ToolMode::kNone && finish == "stop") {
+      if (auto calls = parse_tool_calls(c.text, options_.tool_names)) {
+        const int64_t index = choice_index(prompt, static_cast<int32_t>(j), options_.n);
+        out["message"]["content"] = nullptr;
+        out["message"]["tool_calls"] = tool_calls_json(*calls, tool_call_id_prefix(options_.id, index), false);
+        finish = "tool_calls";
+      }
+    }
     if (options_.logprobs >= 0) {
       OJson content = OJson::array();
       append_chat_logprobs(c.logprobs, tokenizer_, &content);
@@ -64,7 +75,7 @@ OJson ResponseAccumulator::choice_json(size_t prompt, size_t j) const {
     }
   }
   out["logprobs"] = std::move(logprobs);
-  out["finish_reason"] = c.finish_reason.empty() ? OJson(nullptr) : OJson(c.finish_reason);
+  out["finish_reason"] = finish.empty() ? OJson(nullptr) : OJson(finish);
   return out;
 }
 

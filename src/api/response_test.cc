@@ -10,6 +10,7 @@
 #include "api/api_test_util.h"
 #include "api/response_builder.h"
 #include "api/stream_encoder.h"
+#include "api/tool_calls.h"
 
 namespace maas::api {
 namespace {
@@ -289,6 +290,92 @@ TEST_F(Responses, StreamErrorEvent) {
   EXPECT_TRUE(enc.done());
   EXPECT_EQ(enc.error(server_error()), "");
   EXPECT_EQ(sse_headers()[0].second, "text/event-stream");
+}
+
+// ---- function calling -------------------------------------------------------------------------
+
+TEST(ToolCalls, ParsesLlama31JsonCallsAndNothingElse) {
+  const std::vector<std::string> names = {"get_weather", "add"};
+  auto one = parse_tool_calls("  {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris {x}\"}}\n", names);
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].name, "get_weather");
+  EXPECT_EQ(json::parse((*one)[0].arguments), (json{{"city", "Paris {x}"}}));
+  auto tagged = parse_tool_calls("<|python_tag|>{\"name\": \"add\", \"arguments\": \"{\\\"a\\\": 1}\"}", names);
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ((*tagged)[0].arguments, "{\"a\":1}");
+  auto two = parse_tool_calls("{\"name\": \"add\", \"parameters\": {}}; {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\"}}", names);
+  ASSERT_TRUE(two);
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1].name, "get_weather");
+  for (const char* not_a_call : {"Hello", "", "{\"name\": \"sub\", \"parameters\": {}}",
+                                 "{\"name\": \"add\", \"parameters\": {}, \"x\": 1}",
+                                 "{\"name\": \"add\", \"parameters\": [1]}", "{\"name\": \"add\", \"parameters\": {}} and more",
+                                 "{\"name\": \"add\"", "Sure: {\"name\": \"add\", \"parameters\": {}}"}) {
+    EXPECT_FALSE(parse_tool_calls(not_a_call, names)) << not_a_call;
+  }
+}
+
+TEST_F(Responses, ChatToolCallAnswer) {
+  ResponseOptions o = options(ApiKind::kChat);
+  o.tool_mode = ToolMode::kAuto;
+  o.tool_names = {"get_weather"};
+  ResponseAccumulator acc(o, *tok_, 1);
+  acc.add(0, output({delta(0, "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Rome\"}}", "stop")}, true, 5, 9));
+  const json c = json::parse(acc.body())["choices"][0];
+  EXPECT_EQ(c["finish_reason"], "tool_calls");
+  EXPECT_TRUE(c["message"]["content"].is_null());
+  ASSERT_EQ(c["message"]["tool_calls"].size(), 1u);
+  const json& call = c["message"]["tool_calls"][0];
+  EXPECT_EQ(call["id"], "call_1_0_0");
+  EXPECT_EQ(call["type"], "function");
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  EXPECT_EQ(call["function"]["arguments"], "{\"city\":\"Rome\"}");
+  // Cut short by max_tokens: the text as it is, no call.
+  ResponseAccumulator cut(o, *tok_, 1);
+  cut.add(0, output({delta(0, "{\"name\": \"get_wea", "length")}, true, 5, 4));
+  const json c2 = json::parse(cut.body())["choices"][0];
+  EXPECT_EQ(c2["finish_reason"], "length");
+  EXPECT_EQ(c2["message"], (json{{"role", "assistant"}, {"content", "{\"name\": \"get_wea"}}));
+}
+
+TEST_F(Responses, ChatStreamHoldsWhatMayBeAToolCall) {
+  ResponseOptions o = options(ApiKind::kChat);
+  o.tool_mode = ToolMode::kAuto;
+  o.tool_names = {"add"};
+  // A call: nothing goes out until the end, then one tool_calls delta and "tool_calls".
+  StreamEncoder call(o, *tok_, 1);
+  std::string sse = call.encode(0, output({delta(0, " {\"name\": ")}, false, 3, 1));
+  sse += call.encode(0, output({delta(0, "\"add\", \"parameters\": {\"a\": 2}}")}, false, 3, 2));
+  EXPECT_EQ(events(sse).size(), 1u);  // the role chunk only
+  sse += call.encode(0, output({delta(0, "", "stop")}, true, 3, 3));
+  std::vector<std::string> ev = events(sse);
+  ASSERT_EQ(ev.size(), 4u);  // role, tool_calls, finish, [DONE]
+  const json d = json::parse(ev[1])["choices"][0]["delta"];
+  EXPECT_FALSE(d.contains("content"));
+  EXPECT_EQ(d["tool_calls"][0]["index"], 0);
+  EXPECT_EQ(d["tool_calls"][0]["function"]["name"], "add");
+  EXPECT_EQ(d["tool_calls"][0]["function"]["arguments"], "{\"a\":2}");
+  EXPECT_EQ(json::parse(ev[2])["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(ev[3], "[DONE]");
+  // Plain text: held only until it cannot be a call, then streamed as usual.
+  StreamEncoder text(o, *tok_, 1);
+  std::string t = text.encode(0, output({delta(0, "  ")}, false, 3, 1));
+  EXPECT_EQ(events(t).size(), 1u);
+  t += text.encode(0, output({delta(0, "Hi")}, false, 3, 2));
+  ev = events(t);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(json::parse(ev[1])["choices"][0]["delta"]["content"], "  Hi");
+  t += text.encode(0, output({delta(0, " there", "stop")}, true, 3, 3));
+  ev = events(t);
+  EXPECT_EQ(json::parse(ev[2])["choices"][0]["delta"]["content"], " there");
+  EXPECT_EQ(json::parse(ev[3])["choices"][0]["finish_reason"], "stop");
+  // Began like a call but was not one: the held text goes out at the end as content.
+  StreamEncoder brace(o, *tok_, 1);
+  ev = events(brace.encode(0, output({delta(0, "{not json}", "stop")}, true, 3, 3)));
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(json::parse(ev[1])["choices"][0]["delta"]["content"], "{not json}");
+  EXPECT_EQ(json::parse(ev[2])["choices"][0]["finish_reason"], "stop");
 }
 
 }  // namespace

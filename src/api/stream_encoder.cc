@@ -2,6 +2,10 @@
 #include "api/stream_encoder.h"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
+
+#include "api/tool_calls.h"
 
 namespace maas::api {
 
@@ -48,6 +52,20 @@ OJson StreamEncoder::text_choice(int64_t index, std::string text, OJson logprobs
   return c;
 }
 
+// Function calling (ResponseOptions::tool_mode): a chat choice that may be a tool call holds its
+// text back — all of it when the call is forced, under "auto" while the text so far (after
+// whitespace) is empty or begins like a call ('{' or <|python_tag|>). At its end a held text that
+// is tool calls goes out as one delta {"tool_calls": [...]} with finish_reason "tool_calls";
+// anything else goes out as content, with the choice's own finish_reason.
+bool StreamEncoder::may_be_tool_call(const std::string& held) const {
+  if (options_.tool_mode == ToolMode::kForced) return true;
+  const size_t p = held.find_first_not_of(" \t\r\n");
+  if (p == std::string::npos) return true;
+  const std::string_view rest = std::string_view(held).substr(p);
+  constexpr std::string_view kTag = "<|python_tag|>";
+  return rest[0] == '{' || kTag.substr(0, std::min(kTag.size(), rest.size())) == rest.substr(0, kTag.size());
+}
+
 std::string StreamEncoder::encode_delta(size_t prompt, const SequenceDelta& d) {
   if (d.index < 0 || static_cast<size_t>(d.index) >= choices_[prompt].size()) return "";
   ChoiceState& s = choices_[prompt][static_cast<size_t>(d.index)];
@@ -56,6 +74,7 @@ std::string StreamEncoder::encode_delta(size_t prompt, const SequenceDelta& d) {
   const bool chat = options_.kind == ApiKind::kChat;
   std::string out;
   std::string text = d.text;
+  std::vector<TokenLogprobs> lps = d.logprobs;
   if (!s.started) {
     s.started = true;
     if (chat) {
@@ -67,14 +86,42 @@ std::string StreamEncoder::encode_delta(size_t prompt, const SequenceDelta& d) {
       s.text_offset = options_.echo_text[prompt].size();
     }
   }
-  if (!text.empty() || !d.logprobs.empty()) {
+  if (chat && options_.tool_mode != ToolMode::kNone && !s.plain) {
+    s.held += text;
+    s.held_logprobs.insert(s.held_logprobs.end(), lps.begin(), lps.end());
+    const bool still = may_be_tool_call(s.held);
+    if (still && !d.finish_reason) return out;
+    std::optional<std::vector<ToolCall>> calls;
+    if (still && *d.finish_reason == "stop") calls = parse_tool_calls(s.held, options_.tool_names);
+    if (calls) {
+      OJson c;
+      c["index"] = index;
+      c["delta"] = OJson{{"tool_calls", tool_calls_json(*calls, tool_call_id_prefix(options_.id, index), true)}};
+      c["logprobs"] = nullptr;
+      if (options_.logprobs >= 0) {
+        OJson content = nullptr;
+        append_chat_logprobs(s.held_logprobs, tokenizer_, &content);
+        c["logprobs"] = OJson{{"content", std::move(content)}};
+      }
+      c["finish_reason"] = nullptr;
+      out += chunk(std::move(c));
+      s.finished = true;
+      const std::string reason = "tool_calls";
+      out += chunk(text_choice(index, "", nullptr, &reason));
+      return out;
+    }
+    s.plain = true;  // ordinary text: what was held goes out now, the rest as it comes
+    text = std::move(s.held);
+    lps = std::move(s.held_logprobs);
+  }
+  if (!text.empty() || !lps.empty()) {
     OJson logprobs = nullptr;
     if (options_.logprobs >= 0 && chat) {
       OJson content = nullptr;
-      append_chat_logprobs(d.logprobs, tokenizer_, &content);
+      append_chat_logprobs(lps, tokenizer_, &content);
       logprobs = OJson{{"content", std::move(content)}};
     } else if (options_.logprobs >= 0) {
-      append_completion_logprobs(d.logprobs, tokenizer_, &s.text_offset, &logprobs);
+      append_completion_logprobs(lps, tokenizer_, &s.text_offset, &logprobs);
     }
     out += chunk(text_choice(index, std::move(text), std::move(logprobs), nullptr));
   }

@@ -54,7 +54,11 @@ class StreamEncoder {
     bool started = false;
     bool finished = false;
     size_t text_offset = 0;  // completions logprobs
+    bool plain = false;      // tool calling: decided to be ordinary text (nothing held any more)
+    std::string held;        // tool calling: text held back while it may be a call
+    std::vector<TokenLogprobs> held_logprobs;
   };
+  bool may_be_tool_call(const std::string& held) const;
   OJson envelope() const;
   std::string chunk(OJson choice) const;
   OJson text_choice(int64_t index, std::string text, OJson logprobs, const std::string* finish) const;

@@ -165,15 +165,40 @@ std::vector<int32_t> ChatRenderer::encode_segments(const std::vector<Segment>& s
   return out;
 }
 
+// Tool definitions and calls reach the prompt as template text: special-token text in them
+// would become control tokens, so it is refused.
+std::optional<ChatRefusal> ChatRenderer::check_tool_text(const std::vector<ChatMessage>& messages,
+                                                         const std::string& tools_json) const {
+  const auto refusal = [](std::string_view hit, std::string param) {
+    return ChatRefusal{"Tool definitions and calls must not contain the special-token text '" + quoted(hit, 64) + "'.",
+                       std::move(param)};
+  };
+  if (std::string_view hit = specials_.find_first(tools_json); !hit.empty()) return refusal(hit, "tools");
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    for (const ChatToolCall& c : messages[i].tool_calls) {
+      for (const std::string* text : {&c.id, &c.name, &c.arguments}) {
+        if (std::string_view hit = specials_.find_first(*text); !hit.empty()) return refusal(hit, at + ".tool_calls");
+      }
+    }
+    if (std::string_view hit = specials_.find_first(messages[i].tool_call_id); !hit.empty()) {
+      return refusal(hit, at + ".tool_call_id");
+    }
+  }
+  return std::nullopt;
+}
+
 ChatRenderResult ChatRenderer::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                                      const std::vector<std::pair<std::string, std::string>>& extra_vars) const {
-  auto real = template_.render(messages, add_generation_prompt, bos_, eos_, extra_vars);
+                                      const std::vector<std::pair<std::string, std::string>>& extra_vars,
+                                      const std::string& tools_json) const {
+  if (std::optional<ChatRefusal> r = check_tool_text(messages, tools_json)) return *r;
+  auto real = template_.render(messages, add_generation_prompt, bos_, eos_, extra_vars, tools_json);
   if (!real.ok()) return ChatRefusal{"The chat template rejected the messages: " + real.status().message(), "messages"};
   RenderedChat out;
   out.text = std::move(real).value();
   std::vector<ChatMessage> masked = messages;
   for (size_t i = 0; i < masked.size(); ++i) masked[i].content = sentinel(i);
-  auto shape = template_.render(masked, add_generation_prompt, bos_, eos_, extra_vars);
+  auto shape = template_.render(masked, add_generation_prompt, bos_, eos_, extra_vars, tools_json);
   std::vector<Segment> segs;
   std::vector<std::string> slot_text;
   if (shape.ok() && split_sentinels(*shape, messages.size(), &segs) && align(out.text, segs, messages, &slot_text)) {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -78,9 +79,13 @@ class ChatRenderer {
   ChatRenderer(const Tokenizer& tokenizer, const ChatTemplate& chat_template);
 
   // Refused (param "messages") when the template rejects the conversation (raise_exception,
-  // limits); refused (param messages[i].content) as described above.
+  // limits); refused (param messages[i].content) as described above. Tool definitions
+  // (tools_json, ChatTemplate::render) and tool calls are rendered as template text, so any
+  // special-token text in them is refused (param "tools", "messages[i].tool_calls" or
+  // "messages[i].tool_call_id") rather than parsed.
   ChatRenderResult render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                             const std::vector<std::pair<std::string, std::string>>& extra_vars = {}) const;
+                          const std::vector<std::pair<std::string, std::string>>& extra_vars = {},
+                          const std::string& tools_json = "") const;
 
   const Tokenizer& tokenizer() const { return tokenizer_; }
 
@@ -89,6 +94,7 @@ class ChatRenderer {
     std::string text;   // template text (slot < 0)
     int slot = -1;      // message index of a content slot
   };
+  std::optional<ChatRefusal> check_tool_text(const std::vector<ChatMessage>& messages, const std::string& tools_json) const;
   bool split_sentinels(const std::string& s, size_t n_messages, std::vector<Segment>* out) const;
   bool align(const std::string& r, const std::vector<Segment>& segs, const std::vector<ChatMessage>& messages,
              std::vector<std::string>* slot_text) const;

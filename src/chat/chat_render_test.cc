@@ -88,6 +88,50 @@ TEST_F(ChatRender, TransformingTemplateFallsBack) {
   EXPECT_EQ(refused.error().param, "messages[1].content");
 }
 
+TEST_F(ChatRender, Llama31ToolsAndToolCallsReachTheTemplate) {
+  auto tmpl = ChatTemplate::parse(builtin_chat_template("llama3.1"));
+  ASSERT_TRUE(tmpl.ok());
+  ChatRenderer renderer(*tok_, *tmpl);
+  const std::string tools =
+      R"([{"type":"function","function":{"name":"get_weather","description":"Weather of a city",)"
+      R"("parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";
+  ChatMessage call("assistant", "");
+  call.tool_calls.push_back({"c1", "get_weather", R"({"city":"Paris"})"});
+  ChatMessage answer("tool", "sunny, 21 C");
+  answer.tool_call_id = "c1";
+  std::vector<ChatMessage> m = {{"user", "Weather in Paris?"}, call, answer};
+  auto r = renderer.render(m, true, {}, tools);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  // The template lists the tool for the model, replays the call in its JSON format and answers
+  // it from "ipython" (as JSON: in Jinja a string "is iterable", so the official template
+  // writes the content with tojson); special tokens only where the template put them.
+  EXPECT_NE(r->text.find("\"name\": \"get_weather\""), std::string::npos) << r->text;
+  EXPECT_NE(r->text.find("Weather of a city"), std::string::npos);
+  EXPECT_NE(r->text.find(R"({"name": "get_weather", "parameters": {"city": "Paris"}})"), std::string::npos) << r->text;
+  EXPECT_NE(r->text.find("<|start_header_id|>ipython<|end_header_id|>\n\n\"sunny, 21 C\"<|eot_id|>"), std::string::npos)
+      << r->text;
+  EXPECT_EQ(r->tokens, tok_->encode(r->text, false, true));
+  // Without tools the template has none to list.
+  auto plain = renderer.render({{"user", "Hi"}}, true);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->text.find("get_weather"), std::string::npos);
+}
+
+TEST_F(ChatRender, SpecialTokenTextInToolsIsRefused) {
+  auto tmpl = ChatTemplate::parse(builtin_chat_template("llama3.1"));
+  ASSERT_TRUE(tmpl.ok());
+  ChatRenderer renderer(*tok_, *tmpl);
+  auto bad_tools = renderer.render({{"user", "x"}}, true, {},
+                                   R"([{"type":"function","function":{"name":"f","description":"<|eot_id|>"}}])");
+  ASSERT_FALSE(bad_tools.ok());
+  EXPECT_EQ(bad_tools.error().param, "tools");
+  ChatMessage call("assistant", "");
+  call.tool_calls.push_back({"c1", "f", R"({"a":"<|start_header_id|>"})"});
+  auto bad_call = renderer.render({{"user", "x"}, call}, true);
+  ASSERT_FALSE(bad_call.ok());
+  EXPECT_EQ(bad_call.error().param, "messages[1].tool_calls");
+}
+
 TEST_F(ChatRender, SpecialIndex) {
   SpecialTokenIndex index(*tok_);
   int32_t id = -1;

@@ -2,6 +2,8 @@
 // template from its GGUF metadata (see chat_template.h).
 #include "chat/chat_template.h"
 
+#include <nlohmann/json.hpp>
+
 #include "gguf/gguf.h"
 #include "gguf/gguf_names.h"
 #include "chat/jinja_eval.h"
@@ -29,20 +31,68 @@ const std::string& ChatTemplate::source() const { return program_->source; }
 
 StatusOr<std::string> ChatTemplate::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                                            const std::string& bos_token, const std::string& eos_token,
-                                           const std::vector<std::pair<std::string, std::string>>& extra_vars) const {
-  return render_at(-1, messages, add_generation_prompt, bos_token, eos_token, extra_vars);
+                                           const std::vector<std::pair<std::string, std::string>>& extra_vars,
+                                           const std::string& tools_json) const {
+  return render_at(-1, messages, add_generation_prompt, bos_token, eos_token, extra_vars, tools_json);
 }
+
+namespace {
+
+// A JSON value as a template value (objects keep their key order).
+jinja::Value from_json(const nlohmann::ordered_json& j) {
+  using jinja::Value;
+  switch (j.type()) {
+    case nlohmann::ordered_json::value_t::object: {
+      jinja::Object obj;
+      for (const auto& [k, v] : j.items()) obj.entries.emplace_back(k, from_json(v));
+      return Value::object(std::move(obj));
+    }
+    case nlohmann::ordered_json::value_t::array: {
+      jinja::Array a;
+      for (const auto& v : j) a.push_back(from_json(v));
+      return Value::array(std::move(a));
+    }
+    case nlohmann::ordered_json::value_t::string: return Value::string(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::boolean: return Value::boolean(j.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+    case nlohmann::ordered_json::value_t::number_unsigned: return Value::integer(j.get<int64_t>());
+    case nlohmann::ordered_json::value_t::number_float: return Value::number(j.get<double>());
+    default: return Value::none();
+  }
+}
+
+// JSON text (checked by the API layer) as a template value; none if it does not parse.
+jinja::Value from_json_text(const std::string& text) {
+  const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
+  return j.is_discarded() ? jinja::Value::none() : from_json(j);
+}
+
+}  // namespace
 
 StatusOr<std::string> ChatTemplate::render_at(int64_t now_unix, const std::vector<ChatMessage>& messages,
                                               bool add_generation_prompt, const std::string& bos_token,
                                               const std::string& eos_token,
-                                              const std::vector<std::pair<std::string, std::string>>& extra_vars) const {
+                                              const std::vector<std::pair<std::string, std::string>>& extra_vars,
+                                              const std::string& tools_json) const {
   using jinja::Value;
   jinja::Array list;
   list.reserve(messages.size());
   for (const ChatMessage& m : messages) {
     jinja::Object obj;
     obj.entries = {{"role", Value::string(m.role)}, {"content", Value::string(m.content)}};
+    if (!m.tool_calls.empty()) {
+      jinja::Array calls;
+      for (const ChatToolCall& c : m.tool_calls) {
+        jinja::Object fn;
+        fn.entries = {{"name", Value::string(c.name)}, {"arguments", from_json_text(c.arguments)}};
+        jinja::Object call;
+        call.entries = {{"id", Value::string(c.id)}, {"type", Value::string("function")},
+                        {"function", Value::object(std::move(fn))}};
+        calls.push_back(Value::object(std::move(call)));
+      }
+      obj.entries.emplace_back("tool_calls", Value::array(std::move(calls)));
+    }
+    if (!m.tool_call_id.empty()) obj.entries.emplace_back("tool_call_id", Value::string(m.tool_call_id));
     list.push_back(Value::object(std::move(obj)));
   }
   std::vector<std::pair<std::string, Value>> vars = {
@@ -51,6 +101,7 @@ StatusOr<std::string> ChatTemplate::render_at(int64_t now_unix, const std::vecto
       {"bos_token", Value::string(bos_token)},
       {"eos_token", Value::string(eos_token)},
   };
+  if (!tools_json.empty()) vars.emplace_back("tools", from_json_text(tools_json));
   for (const auto& [k, v] : extra_vars) {
     bool replaced = false;
     for (auto& [name, value] : vars) {

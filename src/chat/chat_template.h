@@ -38,9 +38,22 @@ namespace jinja {
 struct Program;
 }
 
+// A function call an assistant message made (OpenAI `tool_calls`): the template sees
+// {"id", "type": "function", "function": {"name", "arguments": <the arguments as an object>}}.
+struct ChatToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // a JSON object, as text
+};
+
 struct ChatMessage {
+  ChatMessage() = default;
+  ChatMessage(std::string r, std::string c) : role(std::move(r)), content(std::move(c)) {}
+
   std::string role;
   std::string content;
+  std::vector<ChatToolCall> tool_calls;  // assistant; the template sees `tool_calls` only when non-empty
+  std::string tool_call_id;              // role "tool": the call this answers (seen when non-empty)
 };
 
 class ChatTemplate {
@@ -52,15 +65,19 @@ class ChatTemplate {
   // The prompt text. InvalidArgument for raise_exception() in the template ("chat template
   // raised an exception: <message>") and type errors (with line and column); ResourceExhausted
   // when a limit is exceeded. Extra variables with the name of a standard one replace it.
+  // tools_json: a JSON array (OpenAI `tools`) the template sees as `tools`; empty: `tools` is
+  // undefined (a template's default applies).
   StatusOr<std::string> render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                                const std::string& bos_token, const std::string& eos_token,
-                               const std::vector<std::pair<std::string, std::string>>& extra_vars = {}) const;
+                               const std::vector<std::pair<std::string, std::string>>& extra_vars = {},
+                               const std::string& tools_json = "") const;
 
   // As render(), with strftime_now() formatting `now_unix` instead of the current time (tests).
   StatusOr<std::string> render_at(int64_t now_unix, const std::vector<ChatMessage>& messages,
                                   bool add_generation_prompt, const std::string& bos_token,
                                   const std::string& eos_token,
-                                  const std::vector<std::pair<std::string, std::string>>& extra_vars = {}) const;
+                                  const std::vector<std::pair<std::string, std::string>>& extra_vars = {},
+                                  const std::string& tools_json = "") const;
 
   const std::string& source() const;
 

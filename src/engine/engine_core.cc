@@ -70,6 +70,7 @@ Status EngineCore::validate(const EngineRequest& q) const {
   if (q.min_tokens < 0) return invalid_argument("min_tokens must not be negative");
   if (q.n < 1 || q.n > 128) return invalid_argument("n must be in [1, 128]");
   if (q.best_of < 1 || q.best_of > 128) return invalid_argument("best_of must be in [1, 128]");
+  if (q.json_grammar && q.use_beam_search) return invalid_argument("beam search cannot follow a response_format");
   if (static_cast<int64_t>(q.prompt.size()) + q.max_tokens > options_.n_ctx) {
     return invalid_argument("the prompt (" + std::to_string(q.prompt.size()) + " tokens) plus max_tokens (" +
                             std::to_string(q.max_tokens) + ") exceeds the context of " + std::to_string(options_.n_ctx));
@@ -77,7 +78,21 @@ Status EngineCore::validate(const EngineRequest& q) const {
   return validate_sampling_params(q.sampling, n_vocab);
 }
 
-std::unique_ptr<Sequence> EngineCore::make_sequence(const RequestState& r, int32_t index) const {
+std::shared_ptr<const ConstraintVocab> EngineCore::constraint_vocab() {
+  if (!constraint_vocab_) {
+    const int32_t n = tokenizer_.n_vocab();
+    std::vector<std::string> pieces(static_cast<size_t>(n));
+    std::vector<bool> usable(static_cast<size_t>(n));
+    for (int32_t id = 0; id < n; ++id) {
+      pieces[static_cast<size_t>(id)] = tokenizer_.token_to_piece(id);
+      usable[static_cast<size_t>(id)] = !tokenizer_.is_special(id) && !tokenizer_.is_eog(id);
+    }
+    constraint_vocab_ = std::make_shared<ConstraintVocab>(std::move(pieces), usable, eog_ids_);
+  }
+  return constraint_vocab_;
+}
+
+std::unique_ptr<Sequence> EngineCore::make_sequence(const RequestState& r, int32_t index) {
   auto s = std::make_unique<Sequence>();
   s->index = index;
   s->tokens = r.request.prompt;
@@ -96,6 +111,7 @@ std::unique_ptr<Sequence> EngineCore::make_sequence(const RequestState& r, int32
   s->output = std::make_unique<OutputProcessor>(
       tokenizer_, OutputOptions{r.request.stop, r.request.include_stop_str_in_output, r.request.skip_special_tokens});
   s->accumulated.index = index;
+  if (r.request.json_grammar) s->constraint = std::make_unique<JsonConstraint>(r.request.json_grammar, constraint_vocab());
   return s;
 }
 

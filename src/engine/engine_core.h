@@ -65,7 +65,9 @@ class EngineCore {
 
  private:
   struct Touched;
-  std::unique_ptr<Sequence> make_sequence(const RequestState& r, int32_t index) const;
+  std::unique_ptr<Sequence> make_sequence(const RequestState& r, int32_t index);
+  // The vocabulary's bytes for constrained decoding, built on the first request that needs it.
+  std::shared_ptr<const ConstraintVocab> constraint_vocab();
   void end_expired();
   bool run_step(SchedulerOutput& out);  // false: the forward pass failed
   void process_chunk(SchedulerOutput& out, size_t i);
@@ -104,6 +106,7 @@ class EngineCore {
   uint64_t next_arrival_ = 0;
   EngineStats stats_;
   std::vector<float> scratch_;  // [n_vocab] logits copy for forks
+  std::shared_ptr<const ConstraintVocab> constraint_vocab_;
   std::vector<PendingOutput> pending_;
 };
 

@@ -64,6 +64,7 @@ std::vector<int32_t> EngineCore::banned_tokens(const RequestState& r, const Sequ
 
 void EngineCore::sample_sequence(RequestState& r, Sequence& s, float* logits) {
   std::vector<int32_t> banned = banned_tokens(r, s);
+  if (s.constraint) s.constraint->mask(logits, runner_.n_vocab());
   std::span<const int32_t> all(s.tokens);
   SampleResult res = s.sampler->sample(logits, runner_.n_vocab(), all.first(static_cast<size_t>(s.n_prompt)),
                                        all.subspan(static_cast<size_t>(s.n_prompt)), banned);
@@ -91,6 +92,12 @@ void EngineCore::fork_and_sample(RequestState& r, const float* logits) {
 void EngineCore::append_token(RequestState& r, Sequence& s, const SampleResult& res) {
   const EngineRequest& q = r.request;
   const int32_t t = res.token;
+  // A token the grammar refuses is sampled only when the mask left nothing (min_tokens banning
+  // the end of a finished value): the sequence ends there, without it.
+  if (s.constraint && !s.constraint->accept(t)) {
+    finish_sequence(s, "stop");
+    return;
+  }
   s.tokens.push_back(t);
   s.cum_logprob += res.logprob;
   ++stats_.generation_tokens_total;
@@ -109,6 +116,8 @@ void EngineCore::append_token(RequestState& r, Sequence& s, const SampleResult& 
     finish_sequence(s, "stop");
   } else if (s.output->push(t, true, checks)) {
     finish_sequence(s, "stop");
+  } else if (s.constraint && s.constraint->closed()) {
+    finish_sequence(s, "stop");  // the JSON value is whole: nothing but an end may follow
   } else if (s.n_generated() >= q.max_tokens || static_cast<int32_t>(s.tokens.size()) >= options_.n_ctx) {
     finish_sequence(s, "length");
   }

@@ -3,6 +3,7 @@
 // cancellation frees blocks, queue limits, preemption and prefix caching.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "engine/engine_test_util.h"
@@ -225,6 +226,49 @@ TEST(Engine, PrefixCacheReusesFullBlocks) {
   EngineOptions off = test_engine_options();
   off.enable_prefix_caching = false;
   EXPECT_EQ(run_one(off, greedy_request("pc", test_prompt(70, 8), 16)).text[0], texts[0]);
+}
+
+// Continuous batching at GPU scale (issue 13): 256 sequences decode in the same steps, and
+// batching them changes no result.
+TEST(Engine, TwoHundredFiftySixSequencesDecodeTogether) {
+  EngineOptions opts = test_engine_options();
+  opts.max_num_seqs = 256;
+  opts.max_batch_tokens = 8192;  // every prompt in one step, then 256 decode tokens per step
+  opts.n_kv_blocks = 256 * 3;    // 24 prompt + 12 generated tokens: 3 blocks of 16 each
+  opts.step_time_target_s = 0;   // no step-time budget: the shape is the scheduler's alone
+  std::mutex mu;
+  int32_t widest = 0;
+  opts.on_step = [&](const StepReport& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    widest = std::max(widest, s.n_decode_tokens);
+  };
+  auto& m = engine_test_model();
+  Engine engine(*m.model, *m.tokenizer, opts);
+  engine.start();
+  std::vector<std::unique_ptr<Collector>> cs;
+  for (int i = 0; i < 256; ++i) {
+    cs.push_back(std::make_unique<Collector>());
+    EngineRequest q = greedy_request(name("b", i), test_prompt(24, 1000 + i), 12);
+    q.ignore_eos = true;
+    ASSERT_TRUE(engine.submit(std::move(q), cs.back()->callback()).ok());
+  }
+  std::vector<std::string> texts;
+  for (auto& c : cs) {
+    RequestResult r = c->wait(std::chrono::seconds(120));
+    ASSERT_TRUE(r.error.ok()) << r.error.to_string();
+    EXPECT_EQ(r.last.completion_tokens, 12);
+    texts.push_back(r.text[0]);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(widest, 256);
+  }
+  for (int i : {0, 97, 255}) {
+    EngineRequest q = greedy_request("alone", test_prompt(24, 1000 + i), 12);
+    q.ignore_eos = true;
+    EXPECT_EQ(run_one(test_engine_options(), q).text[0], texts[static_cast<size_t>(i)]) << "sequence " << i;
+  }
+  EXPECT_EQ(engine.stats().n_kv_blocks_used, 0);
 }
 
 }  // namespace

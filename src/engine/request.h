@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "sampling/json_grammar.h"
 #include "sampling/sampler.h"
 
 namespace maas {
@@ -36,6 +38,9 @@ struct EngineRequest {
   int32_t logprobs = -1;             // -1: none; k >= 0: sampled token's logprob + top k
   bool echo_logprobs = false;        // with echo: logprobs of the prompt tokens too
   int32_t priority = 0;              // scheduling: lower runs first (vLLM); ties by arrival
+  // response_format: every sequence's text is JSON this grammar accepts (json_constraint.h); a
+  // sequence ends ("stop") when its value is closed. Null: unconstrained.
+  std::shared_ptr<const JsonGrammar> json_grammar;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 

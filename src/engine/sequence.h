@@ -17,6 +17,7 @@
 
 #include "engine/output_processor.h"
 #include "engine/request.h"
+#include "sampling/json_constraint.h"
 #include "sampling/sampler.h"
 
 namespace maas {
@@ -30,6 +31,7 @@ struct Sequence {
   std::vector<uint64_t> block_hashes; // prefix-cache hashes of the leading full blocks
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<OutputProcessor> output;
+  std::unique_ptr<JsonConstraint> constraint;  // response_format; null: unconstrained
   SequenceDelta accumulated;          // non-streaming: everything so far
   double cum_logprob = 0;             // sum of sampled tokens' logprobs
   bool finished = false;

@@ -78,6 +78,37 @@ test("openai client: chat and streamed completions; usage and cost recorded exac
   assert.equal(meters.data.find((m) => m.meter === "fine_tuning").quantity, 0);
 });
 
+test("structured output and function calling through the gateway: the answers follow the schemas, and are metered", async () => {
+  const before = (await records(s)).length;
+  const openai = new OpenAI({ apiKey: s.key, baseURL: s.endpointUrl() + "/v1", maxRetries: 0 });
+  const schema = { type: "object", properties: { city: { type: "string", maxLength: 10 }, rainy: { type: "boolean" } },
+                   required: ["city", "rainy"] };
+  const r = await openai.chat.completions.create({
+    model: "default", ...chat("Weather as JSON", { max_tokens: 200, temperature: 0.7, seed: 11 }),
+    response_format: { type: "json_schema", json_schema: { name: "weather", schema } },
+  });
+  assert.equal(r.choices[0].finish_reason, "stop", r.choices[0].message.content);
+  const v = JSON.parse(r.choices[0].message.content);
+  assert.deepEqual(Object.keys(v).sort(), ["city", "rainy"]);
+  assert.ok(typeof v.city === "string" && [...v.city].length <= 10 && typeof v.rainy === "boolean", r.choices[0].message.content);
+  const recs = await waitFor(async () => { const x = await records(s); return x.length >= before + 1 ? x : null; }, 5000);
+  assert.equal(recs.at(-1).completion_tokens, r.usage.completion_tokens);
+  // Function calling through the gateway: a forced call comes back as tool_calls, metered too.
+  const call = await openai.chat.completions.create({
+    model: "default", ...chat("Weather in Oslo?", { max_tokens: 200, temperature: 0 }), tool_choice: "required",
+    tools: [{ type: "function", function: { name: "get_weather", parameters: schema } }],
+  });
+  assert.equal(call.choices[0].finish_reason, "tool_calls");
+  assert.equal(call.choices[0].message.tool_calls[0].function.name, "get_weather");
+  assert.deepEqual(Object.keys(JSON.parse(call.choices[0].message.tool_calls[0].function.arguments)).sort(), ["city", "rainy"]);
+  const after = await waitFor(async () => { const x = await records(s); return x.length >= before + 2 ? x : null; }, 5000);
+  assert.equal(after.at(-1).completion_tokens, call.usage.completion_tokens);
+  // A schema the server cannot enforce is the worker's 400, passed through the gateway.
+  await assert.rejects(openai.chat.completions.create({ model: "default", ...chat("x", { max_tokens: 4 }),
+    response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string", pattern: "a+" } } } }),
+    (e) => e.status === 400 && /'pattern' is not supported/.test(e.error.message));
+});
+
 test("azure client on the same endpoint: chat completions with api-key", async () => {
   const client = ModelClient(s.endpointUrl(), new AzureKeyCredential(s.key), { allowInsecureConnection: true });
   const r = await client.path("/chat/completions").post({
