@@ -144,10 +144,24 @@ class CudaBackend final : public Backend {
     record(cuda::rms_norm(x, it->second, out, n, d, eps));
   }
   void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y) override {
-    record(cuda::matmul(cuda::DeviceMatrix{w.type, w.data, w.n_rows, w.n_cols}, x, n, y));
+    record(cuda::matmul(matrix(w), x, n, y));
   }
   void matmul_many(std::initializer_list<MatmulOut> outs, const float* x, int64_t n) override {
-    for (const MatmulOut& o : outs) matmul(*o.w, x, n, o.y);
+    cuda::MatmulTarget targets[4];
+    int count = 0;
+    for (const MatmulOut& o : outs) {
+      if (count == 4) return record(invalid_argument("matmul_many: more than four products"));
+      targets[count++] = {matrix(*o.w), o.y};
+    }
+    record(cuda::matmul_many(targets, count, x, n));
+  }
+  void matmul_add(const WeightMatrix& w, const float* x, int64_t n, float* y, float* scratch) override {
+    (void)scratch;
+    record(cuda::matmul_add(matrix(w), x, n, y));
+  }
+  void matmul_swiglu(const WeightMatrix& gate, const WeightMatrix& up, const float* x, int64_t n, float* out,
+                     float* up_out) override {
+    record(cuda::matmul_swiglu(matrix(gate), matrix(up), x, n, out, up_out));
   }
   void silu_mul(const float* gate, const float* up, float* out, int64_t n) override {
     record(cuda::silu_mul(gate, up, out, n));
@@ -191,6 +205,7 @@ class CudaBackend final : public Backend {
 
  private:
   static const CudaKvCache& device(const KvCache& cache) { return static_cast<const CudaKvCache&>(cache); }
+  static cuda::DeviceMatrix matrix(const WeightMatrix& w) { return {w.type, w.data, w.n_rows, w.n_cols}; }
   // The engine drives the backend from its own thread: make this backend's device current there.
   Status bind_status() const { return cuda::set_device(index_); }
   void bind() { record(bind_status()); }

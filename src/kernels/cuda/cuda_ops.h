@@ -54,12 +54,28 @@ struct DeviceMatrix {
   int64_t n_cols = 0;
 };
 // y = x · wᵀ: x [n, n_cols], y [n, n_rows] (kernels.h matmul). Up to kMatvecMaxTokens tokens,
-// one weight-streaming kernel reads each weight once for all of them, in float (activations
-// unrounded). More tokens go to cuBLAS: F32 as SGEMM; F16 and BF16 with x rounded to the
+// one weight-streaming kernel (matvec.cu) reads each weight once for all of them, in float
+// (activations unrounded). More tokens go to cuBLAS: F32 as SGEMM; F16 and BF16 with x rounded to the
 // weight's type and float accumulation (tensor cores); block types dequantized to F16 in
 // slices of rows first.
 constexpr int64_t kMatvecMaxTokens = 8;
 Status matmul(const DeviceMatrix& w, const float* x, int64_t n, float* y);
+// y += x · wᵀ (the residual add after a projection, fused: the mat-vec kernel's epilogue, or
+// cuBLAS's beta = 1).
+Status matmul_add(const DeviceMatrix& w, const float* x, int64_t n, float* y);
+// y_i = x · w_iᵀ for each of `count` targets (Q, K, V; gate, up): up to kMatvecMaxTokens tokens,
+// each run of matrices of one type and width is one launch (more rows in flight for the small K
+// and V projections).
+struct MatmulTarget {
+  DeviceMatrix w;
+  float* y = nullptr;
+};
+Status matmul_many(const MatmulTarget* outs, int count, const float* x, int64_t n);
+// out = silu(x · gateᵀ) ⊙ (x · upᵀ) [n, gate.n_rows]: one pass over both matrices when the
+// mat-vec kernel takes the shape (the up product stays in registers); otherwise the two products
+// (up's into up_scratch [n, up.n_rows]) and silu_mul.
+Status matmul_swiglu(const DeviceMatrix& gate, const DeviceMatrix& up, const float* x, int64_t n, float* out,
+                     float* up_scratch);
 
 // out = silu(gate) ⊙ up over n floats (out may alias gate).
 Status silu_mul(const float* gate, const float* up, float* out, int64_t n);
