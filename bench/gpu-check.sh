@@ -109,6 +109,8 @@ if [ "$dry" = 1 ]; then bench_args=(--device cpu -p 64 -n 16 -r 1); else bench_a
 for t in bf16 q4_0; do
   f=$models/$preset-$t.gguf
   [ -f "$f" ] && run "bench $preset $t" "$bdir/bin/maas-gpu-bench" run --model "$f" "${bench_args[@]}"
+  # A/B of the decode loop: the same tg run with every kernel launched eagerly (no CUDA graphs).
+  [ -f "$f" ] && run "bench $preset $t graphs off" "$bdir/bin/maas-gpu-bench" run --model "$f" "${bench_args[@]}" -p 0 --cuda-graphs off
 done
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total,temperature.gpu,clocks.sm --format=csv
 

@@ -4,7 +4,7 @@
 //   maas-gpu-bench generate --preset 8b --type bf16 --out PATH [--vocab 128256] [--seed 42]
 //       random weights of a synthetic_model.h preset, no tokenizer (the forward pass needs none)
 //   maas-gpu-bench run --model PATH [--device cuda] [-p 512] [-n 128] [-r 3] [--kv f16|f32]
-//       [--gpu-memory-fraction 0.9] [--threads N]
+//       [--gpu-memory-fraction 0.9] [--threads N] [--cuda-graphs on|off]
 //       prefill of p random tokens in one batch (ppP) and n single-token decode steps from an
 //       empty cache (tgN), as `maas bench` (and llama-bench) time them: a warm-up, then r runs;
 //       tokens/s mean ± sd, and the device memory after the runs.
@@ -128,6 +128,9 @@ int run(const Flags& f) {
   load.device = get(f, "--device", "cuda");
   load.n_threads = std::atoi(get(f, "--threads", "0").c_str());
   load.gpu_memory_fraction = std::atof(get(f, "--gpu-memory-fraction", "0.9").c_str());
+  auto graphs = parse_on_off(get(f, "--cuda-graphs", "on"));
+  if (!graphs.ok()) return fail(graphs.status());
+  load.cuda_graphs = *graphs;
   if (Status s = load.validate(); !s.ok()) return fail(s);
   const auto t0 = std::chrono::steady_clock::now();
   auto model = load_model(path, load);
@@ -152,7 +155,7 @@ int run(const Flags& f) {
   Context c{model->get(), cache->get(), {}, std::vector<float>(static_cast<size_t>(cfg.n_vocab))};
   c.table.resize(static_cast<size_t>((*cache)->n_blocks()));
   std::iota(c.table.begin(), c.table.end(), 0);
-  const std::string name = cfg.name + " " + be.name();
+  const std::string name = cfg.name + " " + be.name() + (load.cuda_graphs ? "" : " (graphs off)");
   if (p > 0) {
     run_pp(c, std::min(p, 32));  // warm-up (cuBLAS, scratch buffers)
     std::vector<double> secs;

@@ -92,7 +92,14 @@ class Backend {
   // backend copies the batch's metadata: tokens, positions, block tables, logit rows), finish_step
   // after the last; it returns the first error any op of the step met (ops return nothing), OK for
   // the CPU. An error from a device leaves the device unusable (CUDA errors are sticky).
-  virtual void begin_step(const Batch& batch) { (void)batch; }
+  // A device backend may capture a decode step's ops as a graph and replay it on later steps with
+  // the same token count (step_graph_plan.h): then the ops of a replayed step only name what the
+  // graph already holds, and the work runs in finish_step. So a step's ops must depend only on
+  // the batch's shape, the cache and the buffers, as the forward pass's do.
+  virtual void begin_step(const Batch& batch, const KvCache& cache) {
+    (void)batch;
+    (void)cache;
+  }
   virtual Status finish_step() { return Status::Ok(); }
 
   // --- Ops (n = tokens in the batch) -----------------------------------------------------------

@@ -54,7 +54,7 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, float* logits) {
   float *x = x_->data(), *xn = xn_->data(), *q = q_->data(), *k = k_->data(), *v = v_->data();
   float *attn = attn_->data(), *gate = gate_->data(), *up = up_->data(), *proj = proj_->data();
 
-  be.begin_step(batch);
+  be.begin_step(batch, cache);
   be.embed(W.token_embd, batch, x);  // x = token_embd[tokens]         [n, d]
 
   for (int32_t il = 0; il < c.n_layer; ++il) {

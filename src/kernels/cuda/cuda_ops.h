@@ -35,6 +35,12 @@ Status copy_device(void* dst, const void* src, size_t n);
 Status copy_to_device(void* dst, const void* host_src, size_t n);
 Status copy_to_host(void* host_dst, const void* src, size_t n);
 
+// A process-wide count of reallocations of the ops' internal scratch buffers (matmul's GEMM
+// scratch; any op that keeps one bumps it when it reallocates): a captured graph (graph.h) that
+// points into the old buffer must be dropped when it changes.
+uint64_t scratch_generation();
+void bump_scratch_generation();
+
 // Whether the ops below read weights of this type (F32 F16 BF16 Q8_0 Q4_0 Q4_K Q6_K).
 bool supports_weight_type(GgmlType type);
 

@@ -56,6 +56,7 @@ unsigned grid_for(int64_t n) {
 // The process's cuBLAS handle and the scratch buffers of the GEMM path (one driving thread).
 struct GemmState {
   cublasHandle_t handle = nullptr;
+  void* workspace = nullptr;  // cuBLAS's, set explicitly: a graph capture must not allocate it
   void* x16 = nullptr;  // x rounded to 16 bits
   size_t x16_bytes = 0;
   void* w16 = nullptr;  // a slice of dequantized rows
@@ -71,6 +72,7 @@ Status grow(void** p, size_t* have, size_t want) {
   if (*p != nullptr) cudaFree(*p);
   *p = nullptr;
   *have = 0;
+  bump_scratch_generation();  // a captured graph pointing into the old buffer is stale
   cudaError_t e = cudaMalloc(p, want);
   if (e != cudaSuccess) {
     cudaGetLastError();
@@ -99,6 +101,17 @@ Status gemm16(cudaDataType dt, const void* w16, int64_t rows, int64_t r0, int64_
                        "GemmEx");
 }
 
+// The handle, bound to the thread's default stream (per-thread: graph.h) with a workspace of
+// its own (cublasSetStream resets the workspace, so it comes second).
+constexpr size_t kCublasWorkspace = size_t{32} << 20;  // what cuBLAS recommends for Hopper
+Status create_handle(GemmState& s) {
+  RETURN_IF_ERROR(cublas_status(cublasCreate(&s.handle), "create"));
+  RETURN_IF_ERROR(cublas_status(cublasSetStream(s.handle, cudaStreamPerThread), "set stream"));
+  size_t have = 0;
+  RETURN_IF_ERROR(grow(&s.workspace, &have, kCublasWorkspace));
+  return cublas_status(cublasSetWorkspace(s.handle, s.workspace, kCublasWorkspace), "set workspace");
+}
+
 template <GgmlType T>
 Status gemm_dequantized(const DeviceMatrix& w, const void* x16, int64_t n, float* y, float beta) {
   GemmState& s = gemm_state();
@@ -120,7 +133,7 @@ Status gemm_dequantized(const DeviceMatrix& w, const void* x16, int64_t n, float
 // y = x · wᵀ, or y += x · wᵀ when beta is 1.
 Status gemm(const DeviceMatrix& w, const float* x, int64_t n, float* y, float beta) {
   GemmState& s = gemm_state();
-  if (s.handle == nullptr) RETURN_IF_ERROR(cublas_status(cublasCreate(&s.handle), "create"));
+  if (s.handle == nullptr) RETURN_IF_ERROR(create_handle(s));
   if (w.type == GgmlType::kF32) {
     const float alpha = 1.f;
     const int k = static_cast<int>(w.n_cols);

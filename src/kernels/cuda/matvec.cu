@@ -18,7 +18,11 @@
 //   is decoded, so every warp keeps 2 rows x 2 tiles (2-4 KiB) of loads outstanding; with the
 //   ~16+ resident warps of an SM that is the 30-60 KiB per SM that Little's law asks for at
 //   ~4 TB/s and ~1 us of latency. Shared memory per block: 8 x 2 x 2 x (tile bytes + 16), at
-//   most 33 KiB (F32), so several blocks fit an SM.
+//   most 33 KiB (F32), so several blocks fit an SM. The aligned copies may read up to 15 bytes
+//   before a row's start or after its end, always inside a 16-byte-aligned chunk that holds one
+//   of its bytes (so never another page); those bytes are never decoded.
+//   Registers (ptxas, sm_90): 40-80 for most types and n, 112 for Q4_K at n = 8; no spills
+//   beyond a few bytes for Q4_K at n = 2 and 4.
 // - Decoding: lane l takes elements 8l .. 8l+7 of every 256 of the tile (dequant.cuh Decode8: a
 //   block's scales read once per 8 elements, integers to floats with the exponent trick, no
 //   I2F), multiplies them with the float activations of each token (two 128-bit loads per token,
