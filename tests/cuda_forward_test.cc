@@ -7,8 +7,9 @@
 // Error measure per position: ||a - b||_2 / ||b||_2 over the vocabulary. Tolerances (stated
 // before any GPU run; the measured values are printed):
 //   vs the reference: F32 1e-4 (float accumulation); F16, BF16 and the block types 1e-2 — the
-//     12-token prefill goes through cuBLAS with the activations rounded to 16 bits (block types
-//     dequantized to F16), decode steps through the float mat-vec kernel.
+//     12-token prefill goes through cuBLAS with the activations rounded to 16 bits for F16 and
+//     BF16 (block types take the float mat-vec kernel up to 16 tokens, in two passes here), decode
+//     steps through the float mat-vec kernel.
 //   vs the CPU backend: the CPU's own tolerance against the reference (forward_test.cc: 1e-5 for
 //     F32/F16/BF16, 2.5e-2 Q8_0, 4e-2 the others) plus the GPU's above.
 #include <gtest/gtest.h>

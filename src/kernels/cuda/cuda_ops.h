@@ -61,10 +61,17 @@ struct DeviceMatrix {
 };
 // y = x · wᵀ: x [n, n_cols], y [n, n_rows] (kernels.h matmul). Up to kMatvecMaxTokens tokens,
 // one weight-streaming kernel (matvec.cu) reads each weight once for all of them, in float
-// (activations unrounded). More tokens go to cuBLAS: F32 as SGEMM; F16 and BF16 with x rounded to the
+// (activations unrounded); see matmul_streams. More tokens go to cuBLAS: F32 as SGEMM; F16 and BF16 with x rounded to the
 // weight's type and float accumulation (tensor cores); block types dequantized to F16 in
 // slices of rows first.
+// Block types (Q8_0, Q4_0, Q4_K, Q6_K) take the mat-vec kernel up to kMatvecMaxTokensBlocks
+// tokens, in passes of kMatvecMaxTokens: two passes read a Q4_0 element's 0.56 bytes twice, where
+// the dequantize-to-F16 GEMM path moves ~4.6 bytes per element (read, write and read F16).
 constexpr int64_t kMatvecMaxTokens = 8;
+constexpr int64_t kMatvecMaxTokensBlocks = 16;
+// Whether matmul of n tokens on `type` weights streams them through the mat-vec kernel (float
+// activations) rather than cuBLAS.
+bool matmul_streams(GgmlType type, int64_t n);
 Status matmul(const DeviceMatrix& w, const float* x, int64_t n, float* y);
 // y += x · wᵀ (the residual add after a projection, fused: the mat-vec kernel's epilogue, or
 // cuBLAS's beta = 1).

@@ -1,11 +1,12 @@
 // matmul.cu — y = x · wᵀ for every weight type, weights in the file's layout (dequant.cuh).
 //
-// n <= kMatvecMaxTokens (decode, small batches): matvec.cu's weight-streaming kernel (its design
-// is drawn there): every weight byte read once per step for all n tokens, float activations
+// n <= kMatvecMaxTokens (decode, small batches; block types up to kMatvecMaxTokensBlocks in
+// passes of 8): matvec.cu's weight-streaming kernel (its design is drawn there): every weight
+// byte read once per pass for all its tokens, float activations
 // unrounded, float accumulation; several matrices of one type and width in one launch, and the
 // residual add and SwiGLU as epilogues. Reference: kernels/reference/matmul_ref.cc (double
 // accumulation).
-// n > kMatvecMaxTokens (prefill, large batches): cuBLAS. F32: SGEMM. F16 / BF16: GemmEx on the
+// More tokens (prefill, large batches): cuBLAS. F32: SGEMM. F16 / BF16: GemmEx on the
 // weights as they are, x rounded to the weight's type, float accumulation. Block types: slices of
 // rows dequantized to F16 in a scratch buffer, then GemmEx on each slice. The residual add is
 // cuBLAS's beta = 1; SwiGLU is gate and up products then silu_mul.
@@ -163,6 +164,16 @@ Status gemm(const DeviceMatrix& w, const float* x, int64_t n, float* y, float be
 
 Status unsupported(GgmlType type) { return unimplemented("CUDA matmul: no kernel for " + std::string(ggml_type_name(type))); }
 
+// The mat-vec kernel over n tokens in passes of at most kMatvecMaxTokens (matmul_streams).
+Status matvec_passes(GgmlType type, const MatvecJob& job, int64_t n_cols, const float* x, int64_t n) {
+  for (int64_t t0 = 0; t0 < n; t0 += kMatvecMaxTokens) {
+    MatvecJob pass = job;
+    for (int m = 0; m < pass.n_mats; ++m) pass.y[m] += t0 * pass.n_rows[m];
+    RETURN_IF_ERROR(matvec(type, pass, n_cols, x + t0 * n_cols, std::min(kMatvecMaxTokens, n - t0)));
+  }
+  return Status::Ok();
+}
+
 MatvecJob one_matrix(const DeviceMatrix& w, float* y, MatvecEpilogue epilogue) {
   MatvecJob job;
   job.w[0] = static_cast<const uint8_t*>(w.data);
@@ -175,18 +186,23 @@ MatvecJob one_matrix(const DeviceMatrix& w, float* y, MatvecEpilogue epilogue) {
 
 }  // namespace
 
+bool matmul_streams(GgmlType type, int64_t n) {
+  const bool block = type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
+  return n <= kMatvecMaxTokens || (block && n <= kMatvecMaxTokensBlocks);
+}
+
 Status matmul(const DeviceMatrix& w, const float* x, int64_t n, float* y) {
   if (n <= 0 || w.n_rows <= 0) return Status::Ok();
   if (!supports_weight_type(w.type)) return unsupported(w.type);
-  if (n > kMatvecMaxTokens) return gemm(w, x, n, y, 0.f);
-  return matvec(w.type, one_matrix(w, y, MatvecEpilogue::kStore), w.n_cols, x, n);
+  if (!matmul_streams(w.type, n)) return gemm(w, x, n, y, 0.f);
+  return matvec_passes(w.type, one_matrix(w, y, MatvecEpilogue::kStore), w.n_cols, x, n);
 }
 
 Status matmul_add(const DeviceMatrix& w, const float* x, int64_t n, float* y) {
   if (n <= 0 || w.n_rows <= 0) return Status::Ok();
   if (!supports_weight_type(w.type)) return unsupported(w.type);
-  if (n > kMatvecMaxTokens) return gemm(w, x, n, y, 1.f);
-  return matvec(w.type, one_matrix(w, y, MatvecEpilogue::kAdd), w.n_cols, x, n);
+  if (!matmul_streams(w.type, n)) return gemm(w, x, n, y, 1.f);
+  return matvec_passes(w.type, one_matrix(w, y, MatvecEpilogue::kAdd), w.n_cols, x, n);
 }
 
 Status matmul_many(const MatmulTarget* outs, int count, const float* x, int64_t n) {
@@ -195,7 +211,7 @@ Status matmul_many(const MatmulTarget* outs, int count, const float* x, int64_t 
     // A run of matrices with the first's type and width, at most kMatvecMaxMats, in one launch.
     const DeviceMatrix& w = outs[i].w;
     if (!supports_weight_type(w.type)) return unsupported(w.type);
-    if (n > kMatvecMaxTokens) {
+    if (!matmul_streams(w.type, n)) {
       RETURN_IF_ERROR(gemm(w, x, n, outs[i].y, 0.f));
       ++i;
       continue;
@@ -207,7 +223,7 @@ Status matmul_many(const MatmulTarget* outs, int count, const float* x, int64_t 
       job.n_rows[job.n_mats] = outs[i].w.n_rows;
       ++job.n_mats;
     }
-    RETURN_IF_ERROR(matvec(w.type, job, w.n_cols, x, n));
+    RETURN_IF_ERROR(matvec_passes(w.type, job, w.n_cols, x, n));
   }
   return Status::Ok();
 }
@@ -215,7 +231,7 @@ Status matmul_many(const MatmulTarget* outs, int count, const float* x, int64_t 
 Status matmul_swiglu(const DeviceMatrix& gate, const DeviceMatrix& up, const float* x, int64_t n, float* out,
                      float* up_scratch) {
   if (n <= 0 || gate.n_rows <= 0) return Status::Ok();
-  const bool fused = n <= kMatvecMaxTokens && gate.type == up.type && gate.n_rows == up.n_rows &&
+  const bool fused = matmul_streams(gate.type, n) && gate.type == up.type && gate.n_rows == up.n_rows &&
                      gate.n_cols == up.n_cols && matvec_tiled(gate.n_cols, x) && supports_weight_type(gate.type);
   if (!fused) {
     RETURN_IF_ERROR(matmul(gate, x, n, out));
@@ -229,7 +245,7 @@ Status matmul_swiglu(const DeviceMatrix& gate, const DeviceMatrix& up, const flo
   job.n_rows[0] = job.n_rows[1] = gate.n_rows;
   job.n_mats = 2;
   job.epilogue = MatvecEpilogue::kSwiGlu;
-  return matvec(gate.type, job, gate.n_cols, x, n);
+  return matvec_passes(gate.type, job, gate.n_cols, x, n);
 }
 
 }  // namespace maas::cuda

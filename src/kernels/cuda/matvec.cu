@@ -49,6 +49,7 @@
 
 #include "kernels/cuda/dequant.cuh"
 #include "kernels/cuda/matvec.h"
+#include "kernels/cuda/matvec_tile.cuh"
 
 namespace maas::cuda {
 namespace {
@@ -57,27 +58,6 @@ constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kRowsPerWarp = 2;
 constexpr int kStages = 2;
-
-// Elements per tile, and the block geometry that turns elements into bytes.
-template <GgmlType T>
-struct Tile;
-template <> struct Tile<GgmlType::kF32> { static constexpr int kElems = 256, kBlock = 1, kBlockBytes = 4; };
-template <> struct Tile<GgmlType::kF16> { static constexpr int kElems = 512, kBlock = 1, kBlockBytes = 2; };
-template <> struct Tile<GgmlType::kBF16> { static constexpr int kElems = 512, kBlock = 1, kBlockBytes = 2; };
-template <> struct Tile<GgmlType::kQ8_0> { static constexpr int kElems = 512, kBlock = 32, kBlockBytes = 34; };
-template <> struct Tile<GgmlType::kQ4_0> { static constexpr int kElems = 1024, kBlock = 32, kBlockBytes = 18; };
-template <> struct Tile<GgmlType::kQ4_K> { static constexpr int kElems = 1024, kBlock = 256, kBlockBytes = 144; };
-template <> struct Tile<GgmlType::kQ6_K> { static constexpr int kElems = 1024, kBlock = 256, kBlockBytes = 210; };
-
-template <GgmlType T>
-__device__ __forceinline__ int64_t bytes_of(int64_t elems) {
-  return elems / Tile<T>::kBlock * Tile<T>::kBlockBytes;
-}
-// 16-byte vectors per staged row: the tile's bytes plus up to 15 before it (alignment).
-template <GgmlType T>
-struct RowVecs {
-  static constexpr int kValue = (Tile<T>::kElems / Tile<T>::kBlock * Tile<T>::kBlockBytes + 15) / 16 + 1;
-};
 
 __device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + expf(-g)) * u; }
 
@@ -124,14 +104,10 @@ __global__ void __launch_bounds__(kThreads) matvec_kernel(MatvecJob job, size_t 
 
   // Queue the copy of tile `it` of every row into stage s (one commit group per tile).
   auto issue = [&](int64_t it, int s) {
-    const int64_t c0 = it * kTile, te = n_cols - c0 < kTile ? n_cols - c0 : kTile;
-    const int64_t off = bytes_of<T>(c0), tb = bytes_of<T>(te);
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r) {
-      const uintptr_t src = reinterpret_cast<uintptr_t>(rows.row[r] + off);
-      const uint8_t* a = reinterpret_cast<const uint8_t*>(src & ~uintptr_t{15});
-      const int nv = static_cast<int>((static_cast<int64_t>(src & 15) + tb + 15) / 16);
-      for (int i = lane; i < nv; i += 32) __pipeline_memcpy_async(&stage[warp][s][r][i], a + 16 * i, 16);
+      const TileSpan span = tile_span<T>(rows.row[r], n_cols, it);
+      for (int i = lane; i < span.n_vecs; i += 32) __pipeline_memcpy_async(&stage[warp][s][r][i], span.aligned + 16 * i, 16);
     }
     __pipeline_commit();
   };
@@ -153,14 +129,16 @@ __global__ void __launch_bounds__(kThreads) matvec_kernel(MatvecJob job, size_t 
     __pipeline_wait_prior(1);
     __syncwarp();  // every lane's copies of this tile are visible to the whole warp
     const int s = static_cast<int>(it % kStages);
-    const int64_t c0 = it * kTile, te = n_cols - c0 < kTile ? n_cols - c0 : kTile;
     const uint8_t* tile[kRowsPerWarp];
     bool aligned[kRowsPerWarp];
+    int64_t c0 = 0, te = 0;
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r) {
-      const int shift = static_cast<int>(reinterpret_cast<uintptr_t>(rows.row[r] + bytes_of<T>(c0)) & 15);
-      tile[r] = reinterpret_cast<const uint8_t*>(stage[warp][s][r]) + shift;
-      aligned[r] = shift == 0;
+      const TileSpan span = tile_span<T>(rows.row[r], n_cols, it);
+      tile[r] = reinterpret_cast<const uint8_t*>(stage[warp][s][r]) + span.shift;
+      aligned[r] = span.shift == 0;
+      c0 = span.c0;
+      te = span.elems;
     }
 #pragma unroll
     for (int k = 0; k < kTile / 256; ++k) {
