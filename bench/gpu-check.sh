@@ -90,10 +90,13 @@ run configure cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAAS_C
 step "build"
 jobs=$(nproc)
 [ "$dry" = 1 ] && jobs=2
-run build ninja -C "$bdir" -j "$jobs" cuda_ops_test cuda_forward_test maas-gpu-bench || return 1
+run build ninja -C "$bdir" -j "$jobs" cuda_ops_test cuda_forward_test maas-gpu-bench maas-matvec-bench || return 1
 
 step "gpu tests (ctest -L gpu)"
 (cd "$bdir" && run gpu-tests ctest -L gpu --output-on-failure --timeout 300 -V) || failed+=("gpu-tests")
+
+step "mat-vec bandwidth (maas-matvec-bench)"
+run matvec-bench "$bdir/bin/maas-matvec-bench" || failed+=("matvec-bench")
 
 step "models"
 if [ "$dry" = 1 ]; then preset=tiny; else preset=8b; fi
@@ -115,7 +118,7 @@ done
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total,temperature.gpu,clocks.sm --format=csv
 
 step "summary ($mode, $(( $(date +%s) - t_start )) s)"
-grep -E '^\| .* tok/s|tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
+grep -E '^\| .* tok/s|^\| copy|^\| (BF16|Q4_0) \| 1 \||tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
 if [ ${#failed[@]} -eq 0 ]; then echo "all steps passed"; return 0; fi
 echo "FAILED: ${failed[*]}"
 return 1
