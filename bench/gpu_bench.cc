@@ -155,7 +155,8 @@ int run(const Flags& f) {
   Context c{model->get(), cache->get(), {}, std::vector<float>(static_cast<size_t>(cfg.n_vocab))};
   c.table.resize(static_cast<size_t>((*cache)->n_blocks()));
   std::iota(c.table.begin(), c.table.end(), 0);
-  const std::string name = cfg.name + " " + be.name() + (load.cuda_graphs ? "" : " (graphs off)");
+  const bool graphs_off = !load.cuda_graphs && be.name() != "cpu";  // graphs exist on a device only
+  const std::string name = cfg.name + " " + be.name() + (graphs_off ? " (graphs off)" : "");
   if (p > 0) {
     run_pp(c, std::min(p, 32));  // warm-up (cuBLAS, scratch buffers)
     std::vector<double> secs;
