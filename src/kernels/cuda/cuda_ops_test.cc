@@ -174,7 +174,7 @@ TEST(CudaOps, MatmulMatchesReferenceOnOddShapes) {
   for (GgmlType type : kAllTypes) {
     const bool float_type = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
     std::vector<std::pair<int64_t, int64_t>> shapes = {{37, k_quant(type) ? 1280 : 96}, {1, k_quant(type) ? 256 : 32},
-                                                       {129, k_quant(type) ? 2304 : 1120}};
+                                                       {129, k_quant(type) ? 2304 : 1120}, {6, 14336}};
     if (float_type) shapes.push_back({45, 200});
     if (float_type) shapes.push_back({13, 36});
     for (auto [rows, cols] : shapes) {

@@ -15,9 +15,10 @@
 //   128-bit cp.async loads from the 16-aligned address at or below the tile's start, coalesced
 //   across the warp, whatever the block size (the file's 18-, 34- or 210-byte blocks are not
 //   16-aligned). Two stages: the tile after the current one is in flight while the current one
-//   is decoded, so every warp keeps 2 rows x 2 tiles (2-4 KiB) of loads outstanding; with the
-//   ~16+ resident warps of an SM that is the 30-60 KiB per SM that Little's law asks for at
-//   ~4 TB/s and ~1 us of latency. Shared memory per block: 8 x 2 x 2 x (tile bytes + 16), at
+//   is decoded, so every warp keeps the next tile of both rows (1-2 KiB) outstanding, and up to
+//   twice that while it waits; with the ~16-40 resident warps of an SM that is the 30-60 KiB per
+//   SM that Little's law asks for at ~4 TB/s and ~1 us of latency. (The first knobs to turn on
+//   a GPU: kStages, the tile sizes, kRowsPerWarp; maas-matvec-bench measures them.) Shared memory per block: 8 x 2 x 2 x (tile bytes + 16), at
 //   most 33 KiB (F32), so several blocks fit an SM. The aligned copies may read up to 15 bytes
 //   before a row's start or after its end, always inside a 16-byte-aligned chunk that holds one
 //   of its bytes (so never another page); those bytes are never decoded.
