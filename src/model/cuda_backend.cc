@@ -390,8 +390,11 @@ void CudaBackend::plan_graph(const Batch& batch, const KvCache& cache) {
 
 void CudaBackend::logits(const WeightMatrix& w, const float* x, int64_t rows, float* host_logits) {
   const size_t bytes = static_cast<size_t>(rows) * static_cast<size_t>(w.n_rows) * sizeof(float);
+  // Buffers a graph writes grow at once to the largest graph step (kMaxGraphTokens rows), so that
+  // growing them does not drop every graph again as the batch grows.
+  const size_t graph_bytes = std::max(bytes, static_cast<size_t>(kMaxGraphTokens) * static_cast<size_t>(w.n_rows) * sizeof(float));
   if (key_ != 0 && mode_ == StepMode::kEager && pinned_logits_.bytes() < bytes) {  // before the capture needs it
-    auto mem = cuda::PinnedBuffer::allocate(2 * bytes);
+    auto mem = cuda::PinnedBuffer::allocate(graph_bytes);
     if (!mem.ok()) return record(mem.status());
     pinned_logits_ = std::move(*mem);
     ++reallocations_;
@@ -400,7 +403,7 @@ void CudaBackend::logits(const WeightMatrix& w, const float* x, int64_t rows, fl
   host_logits_bytes_ = bytes;
   if (replaying()) return;
   if (logits_.bytes() < bytes) {
-    auto mem = DeviceBuffer::allocate(bytes);
+    auto mem = DeviceBuffer::allocate(key_ != 0 ? graph_bytes : bytes);
     if (!mem.ok()) return record(mem.status());
     logits_ = std::move(*mem);
     ++reallocations_;
