@@ -1,5 +1,6 @@
-// dequant_test.cc — the weight-streaming mat-vec kernel's decoding, checked on the host (no GPU
-// needed; built with the CUDA backend, compiled by the host compiler): every tile of every row is
+// dequant_test.cc — the weight-streaming mat-vec kernel's work split and decoding, checked on the
+// host (no GPU needed; built with the CUDA backend, compiled by the host compiler): every output
+// row of a job is computed by exactly one warp (warp_rows), and every tile of every row is
 // staged as matvec.cu stages it (tile_span: the aligned 16-byte vectors around the tile) and each
 // lane's eight elements are decoded with Decode8 from the staged bytes, which must equal
 // kernels.h dequantize_row bit for bit — odd shapes included (rows of 18-, 34- and 210-byte
@@ -76,6 +77,58 @@ TEST(MatvecDecode, KQuantsMatchDequantizeRow) {
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{37, 1280}, {5, 256}, {3, 4096}, {4, 2304}, {2, 14336}}) {
     check<GgmlType::kQ4_K>(rows, cols);
     check<GgmlType::kQ6_K>(rows, cols);
+  }
+}
+
+// Every row of every matrix of a job is computed by exactly one warp, from the right bytes, and
+// written to the right output; SwiGLU pairs row j of gate with row j of up.
+TEST(MatvecWork, EveryRowHasOneWarp) {
+  const size_t row_bytes = 100;
+  std::vector<uint8_t> a(row_bytes * 5), b(row_bytes * 1), c(row_bytes * 8);
+  std::vector<float> ya(5), yb(1), yc(8);
+  MatvecJob job;
+  job.w[0] = a.data(), job.w[1] = b.data(), job.w[2] = c.data();
+  job.y[0] = ya.data(), job.y[1] = yb.data(), job.y[2] = yc.data();
+  job.n_rows[0] = 5, job.n_rows[1] = 1, job.n_rows[2] = 8;
+  job.n_mats = 3;
+  fill_first_warp(job);
+  EXPECT_EQ(job.first_warp[3], 3 + 1 + 4);
+  std::vector<int> seen_a(5), seen_b(1), seen_c(8);
+  for (int64_t gw = 0; gw < job.first_warp[3]; ++gw) {
+    const WarpRows w = warp_rows(job, row_bytes, gw);
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+      const int64_t i = w.out[r];
+      const uint8_t* base = w.y == ya.data() ? a.data() : w.y == yb.data() ? b.data() : c.data();
+      std::vector<int>& seen = w.y == ya.data() ? seen_a : w.y == yb.data() ? seen_b : seen_c;
+      ASSERT_EQ(w.ld, static_cast<int64_t>(seen.size()));
+      if (i < 0) {
+        EXPECT_GE(w.row[r], base);  // a repeated valid row: read, never written
+        EXPECT_LT(w.row[r], base + seen.size() * row_bytes);
+        continue;
+      }
+      EXPECT_EQ(w.row[r], base + static_cast<size_t>(i) * row_bytes);
+      ++seen[static_cast<size_t>(i)];
+    }
+  }
+  for (const auto* seen : {&seen_a, &seen_b, &seen_c}) {
+    for (int s : *seen) EXPECT_EQ(s, 1);
+  }
+
+  MatvecJob swiglu;
+  swiglu.w[0] = c.data(), swiglu.w[1] = a.data();  // gate, up (as bytes: only addresses matter)
+  swiglu.y[0] = swiglu.y[1] = yc.data();
+  swiglu.n_rows[0] = swiglu.n_rows[1] = 5;
+  swiglu.n_mats = 2;
+  swiglu.epilogue = MatvecEpilogue::kSwiGlu;
+  fill_first_warp(swiglu);
+  EXPECT_EQ(swiglu.first_warp[2], 5);
+  for (int64_t gw = 0; gw < 5; ++gw) {
+    const WarpRows w = warp_rows(swiglu, row_bytes, gw);
+    EXPECT_EQ(w.out[0], gw);
+    EXPECT_EQ(w.out[1], -1);
+    EXPECT_EQ(w.row[0], c.data() + gw * row_bytes);
+    EXPECT_EQ(w.row[1], a.data() + gw * row_bytes);
+    EXPECT_EQ(w.y, yc.data());
   }
 }
 

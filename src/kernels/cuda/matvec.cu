@@ -18,8 +18,9 @@
 //   is decoded, so every warp keeps the next tile of both rows (1-2 KiB) outstanding, and up to
 //   twice that while it waits; with the ~16-40 resident warps of an SM that is the 30-60 KiB per
 //   SM that Little's law asks for at ~4 TB/s and ~1 us of latency. (The first knobs to turn on
-//   a GPU: kStages, the tile sizes, kRowsPerWarp; maas-matvec-bench measures them.) Shared memory per block: 8 x 2 x 2 x (tile bytes + 16), at
-//   most 33 KiB (F32), so several blocks fit an SM. The aligned copies may read up to 15 bytes
+//   a GPU: kStages, the tile sizes, kRowsPerWarp; maas-matvec-bench measures them.) Shared
+//   memory per block: 8 x 2 x 2 x (tile bytes + 16), at most 33 KiB (F32), so several blocks
+//   fit an SM. The aligned copies may read up to 15 bytes
 //   before a row's start or after its end, always inside a 16-byte-aligned chunk that holds one
 //   of its bytes (so never another page); those bytes are never decoded.
 //   Registers (ptxas, sm_90): 40-80 for most types and n, 112 for Q4_K at n = 8; no spills
@@ -57,41 +58,9 @@ namespace {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
-constexpr int kRowsPerWarp = 2;
 constexpr int kStages = 2;
 
 __device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + expf(-g)) * u; }
-
-// The rows a warp computes, and where its results go.
-struct WarpRows {
-  const uint8_t* row[kRowsPerWarp];
-  float* y;        // the output matrix [n, ld]
-  int64_t ld;      // its row count
-  int64_t out[kRowsPerWarp];  // output column of each row; -1: none (past the matrix's end)
-};
-
-__device__ WarpRows warp_rows(const MatvecJob& job, size_t row_bytes, int64_t gw) {
-  int m = 0;
-  while (gw >= job.first_warp[m + 1]) ++m;
-  const int64_t j = gw - job.first_warp[m];
-  WarpRows w;
-  w.y = job.y[m];
-  w.ld = job.n_rows[m];
-  if (job.epilogue == MatvecEpilogue::kSwiGlu) {  // row j of gate (w[0]) and of up (w[1])
-    w.row[0] = job.w[0] + static_cast<size_t>(j) * row_bytes;
-    w.row[1] = job.w[1] + static_cast<size_t>(j) * row_bytes;
-    w.out[0] = j;
-    w.out[1] = -1;
-    return w;
-  }
-#pragma unroll
-  for (int r = 0; r < kRowsPerWarp; ++r) {
-    const int64_t i = kRowsPerWarp * j + r;
-    w.out[r] = i < job.n_rows[m] ? i : -1;
-    w.row[r] = job.w[m] + static_cast<size_t>(i < job.n_rows[m] ? i : kRowsPerWarp * j) * row_bytes;
-  }
-  return w;
-}
 
 template <GgmlType T, int NT>
 __global__ void __launch_bounds__(kThreads) matvec_kernel(MatvecJob job, size_t row_bytes, int64_t n_cols,
@@ -275,11 +244,7 @@ Status matvec(GgmlType type, MatvecJob job, int64_t n_cols, const float* x, int6
     return invalid_argument("CUDA matvec: SwiGLU takes a gate and an up matrix of the same shape");
   }
   // Warps of each matrix: a pair of rows each; SwiGLU: one per gate row (that warp reads up's row too).
-  job.first_warp[0] = 0;
-  for (int m = 0; m < job.n_mats; ++m) {
-    const int64_t warps = swiglu ? (m == 0 ? job.n_rows[0] : 0) : (job.n_rows[m] + kRowsPerWarp - 1) / kRowsPerWarp;
-    job.first_warp[m + 1] = job.first_warp[m] + warps;
-  }
+  fill_first_warp(job);
   const bool tiled = matvec_tiled(n_cols, x);
   if (!tiled && swiglu) return invalid_argument("CUDA matvec: SwiGLU needs the tiled kernel");
   const int nn = static_cast<int>(n);
