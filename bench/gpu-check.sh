@@ -261,7 +261,7 @@ fi
 section "build"
 jobs=$(nproc)
 targets=(maas-gpu-bench)
-want core && targets+=(cuda_ops_test cuda_forward_test)
+want core && targets+=(cuda_ops_test cuda_forward_test maas-matvec-bench)
 step build 300 60 ninja -C "$bdir" -j "$jobs" "${targets[@]}" || { failed=1; finish; return 1; }
 if [ "${worker_flag[0]}" = -DMAAS_GPU_CHECK_WORKER=ON ]; then
   step build-worker 240 60 ninja -C "$bdir" -j "$jobs" maas-gpu-worker
@@ -299,9 +299,18 @@ fi
 echo "bandwidth limit computed at $copy_gbps GB/s"
 
 if want core; then
+  section "decode mat-vec bandwidth per type and token count (maas-matvec-bench)  [13.1]"
+  if [ "$dry" = 1 ]; then
+    skip matvec-bench "dry run: no device"
+  else
+    step matvec-bench 60 10 "$bdir/bin/maas-matvec-bench"
+  fi
   section "single stream and prefill: BF16  [13.2, 13.4]"
   need "$bf16" "bf16 pp512 tg128" && step "bf16 pp512 tg128" 150 40 "$bench" run --model "$bf16" --device $dev "${run_args[@]}" \
     --tag bf16 --copy-gbps "$copy_gbps" --peak-tflops $peak
+  # A/B of the decode loop: the same tg run with every kernel launched eagerly (no CUDA graphs).
+  need "$bf16" "bf16 tg128 graphs off" && step "bf16 tg128 graphs off" 90 20 "$bench" run --model "$bf16" --device $dev \
+    "${run_args[@]}" -p 0 --cuda-graphs off --tag bf16-eager --copy-gbps "$copy_gbps" --peak-tflops $peak
   section "single stream and prefill: Q4_0  [13.2, 13.4]"
   need "$q4" "q4_0 pp512 tg128" && step "q4_0 pp512 tg128" 120 30 "$bench" run --model "$q4" --device $dev "${run_args[@]}" \
     --tag q4_0 --copy-gbps "$copy_gbps" --peak-tflops $peak

@@ -6,10 +6,10 @@
 //       random weights of a synthetic_model.h preset; no tokenizer (the forward pass needs none),
 //       or FILE's tokenizer.* metadata (then its vocabulary size), so a worker can serve the file
 //   maas-gpu-bench run --model PATH [--device cuda] [-p 512] [-n 128] [-r 3] [--kv f16|f32]
-//       [--gpu-memory-fraction 0.9] [--threads N] [--copy-gbps G] [--peak-tflops T]
+//       [--gpu-memory-fraction 0.9] [--threads N] [--copy-gbps G] [--peak-tflops T] [--cuda-graphs on|off]
 //       prefill of p random tokens (ppP) and n single-token decode steps from an empty cache (tgN)
 //   maas-gpu-bench batch --model PATH [--device cuda] [--batches 1,16,64,256] [--ctx 1024] [-n 16]
-//       [-r 3] [--kv f16|f32] [--copy-gbps G]
+//       [-r 3] [--kv f16|f32] [--copy-gbps G] [--cuda-graphs on|off]
 //       decode steps of B sequences that each hold ctx positions in the KV cache
 //   maas-gpu-bench copybw [--gib 2] [-r 20]
 //       the card's device-to-device copy bandwidth (bytes read + written)

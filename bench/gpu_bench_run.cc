@@ -57,6 +57,7 @@ StatusOr<Loaded> load(const Flags& f, int32_t n_blocks) {
   opts.device = get(f, "--device", "cuda");
   opts.n_threads = std::atoi(get(f, "--threads", "0").c_str());
   opts.gpu_memory_fraction = get_double(f, "--gpu-memory-fraction", 0.9);
+  ASSIGN_OR_RETURN(opts.cuda_graphs, parse_on_off(get(f, "--cuda-graphs", "on")));
   RETURN_IF_ERROR(opts.validate());
   const auto t0 = std::chrono::steady_clock::now();
   Loaded l;

@@ -7,8 +7,9 @@
 // Error measure per position: ||a - b||_2 / ||b||_2 over the vocabulary. Tolerances (stated
 // before any GPU run; the measured values are printed):
 //   vs the reference: F32 1e-4 (float accumulation); F16, BF16 and the block types 1e-2 — the
-//     12-token prefill goes through cuBLAS with the activations rounded to 16 bits (block types
-//     dequantized to F16), decode steps through the float mat-vec kernel.
+//     12-token prefill goes through cuBLAS with the activations rounded to 16 bits for F16 and
+//     BF16 (block types take the float mat-vec kernel up to 16 tokens, in two passes here), decode
+//     steps through the float mat-vec kernel.
 //   vs the CPU backend: the CPU's own tolerance against the reference (forward_test.cc: 1e-5 for
 //     F32/F16/BF16, 2.5e-2 Q8_0, 4e-2 the others) plus the GPU's above.
 #include <gtest/gtest.h>
@@ -180,6 +181,62 @@ TEST(CudaForward, GreedyTokensEqualTheCpus) {
     outs.push_back(generated);
   }
   EXPECT_EQ(outs[0], outs[1]);
+}
+
+// CUDA graphs: the same schedule of steps on a backend that replays captured decode steps and on
+// one that launches every kernel (--cuda-graphs off) gives the same logits, bit for bit (a replay
+// runs the same kernels on the same buffers). Ten sequences prefill in one eager step, then
+// decode in rounds whose set of sequences changes (10 tokens: cuBLAS inside the graph; 3; 1; 5),
+// each key seen often enough to be warmed up, captured and replayed, while every sequence's
+// length grows across block boundaries; a second cache midway drops the graphs.
+TEST(CudaForward, GraphReplayEqualsEagerSteps) {
+  for (const char* type : {"f32", "q4_0", "bf16"}) {
+    const std::string path = testing::write_model(testing::small_options(type), kVocab, std::string("cuda_graph_") + type + ".gguf");
+    auto with = load_model(path, {.device = "cuda", .cuda_graphs = true});
+    auto without = load_model(path, {.device = "cuda", .cuda_graphs = false});
+    ASSERT_TRUE(with.ok() && without.ok());
+    constexpr int kSeqs = 10, kBlocks = 8, kBlockSize = 4;
+    std::vector<std::vector<int32_t>> tables(kSeqs);
+    for (int i = 0; i < kSeqs; ++i) {
+      for (int b = 0; b < kBlocks; ++b) tables[static_cast<size_t>(i)].push_back((b * kSeqs + i * 7) % (kSeqs * kBlocks));
+    }
+    const std::vector<int32_t> toks = prompt_tokens(200, 5);
+    std::vector<std::vector<int>> rounds = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {0, 1, 2}, {0, 1, 2}, {4}, {4}, {4}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                            {3, 5, 7}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {2, 4, 6, 8, 9}, {2, 4, 6, 8, 9}, {9},
+                                            {2, 4, 6, 8, 9}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1}, {0, 4, 5}};
+    std::vector<std::vector<float>> outs[2];
+    for (int side = 0; side < 2; ++side) {
+      Model& m = side == 0 ? **with : **without;
+      for (int pass = 0; pass < 2; ++pass) {  // the second pass on a new cache
+        auto cache = m.allocate_kv_cache({.n_blocks = kSeqs * kBlocks, .block_size = kBlockSize});
+        ASSERT_TRUE(cache.ok());
+        std::vector<int32_t> len(kSeqs);
+        Batch prefill;
+        for (int i = 0; i < kSeqs; ++i) {
+          len[static_cast<size_t>(i)] = 1 + i % 4;
+          for (int j = 0; j < len[static_cast<size_t>(i)]; ++j) prefill.tokens.push_back(toks[static_cast<size_t>(i * 3 + j)]);
+          prefill.seqs.push_back({tables[static_cast<size_t>(i)].data(), kBlocks, 0, len[static_cast<size_t>(i)], false});
+        }
+        std::vector<float> logits(static_cast<size_t>(kVocab) * kSeqs);
+        m.forward(prefill, **cache, logits.data());
+        outs[side].push_back(logits);
+        for (size_t r = 0; r < rounds.size(); ++r) {
+          Batch step;
+          for (int i : rounds[r]) {
+            int32_t& l = len[static_cast<size_t>(i)];
+            step.tokens.push_back(toks[static_cast<size_t>((l * 11 + i) % 200)]);
+            step.seqs.push_back({tables[static_cast<size_t>(i)].data(), kBlocks, l, 1, false});
+            ++l;
+          }
+          std::vector<float> out(static_cast<size_t>(kVocab) * rounds[r].size());
+          m.forward(step, **cache, out.data());
+          outs[side].push_back(out);
+        }
+      }
+    }
+    ASSERT_EQ(outs[0].size(), outs[1].size());
+    for (size_t i = 0; i < outs[0].size(); ++i) EXPECT_EQ(outs[0][i], outs[1][i]) << type << " step " << i;
+  }
 }
 
 // The errors a device gives: a KV type it does not store, a cache larger than its memory; and

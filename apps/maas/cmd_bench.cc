@@ -72,12 +72,12 @@ void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
 
 int cmd_bench(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {"--model", "-m", "-p", "-n", "-r", "--threads", "-t", "--batch", "-b", "--output", "-o", "--device", "-d",
-                                 "--kv-cache-dtype", "--gpu-memory-fraction"}, {});
+                                 "--kv-cache-dtype", "--gpu-memory-fraction", "--cuda-graphs"}, {});
   if (!args.ok()) return report_error(args.status().message(), 2);
   std::string path = args->get("--model", args->get("-m"));
   if (path.empty()) {
     return report_error("usage: maas bench --model PATH [-p 512] [-n 128] [-r 3] [--threads N] [-d DEPTH] [--device cpu|cuda[:N]] "
-                        "[--kv-cache-dtype auto|f32|f16|q8_0] [--gpu-memory-fraction 0.9] [--output json]", 2);
+                        "[--kv-cache-dtype auto|f32|f16|q8_0] [--gpu-memory-fraction 0.9] [--cuda-graphs on|off] [--output json]", 2);
   }
   auto p = args->get_int("-p", 512, 0, 1 << 16);
   auto n = args->get_int("-n", 128, 0, 1 << 16);
@@ -103,6 +103,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
   auto fraction = args->get_double("--gpu-memory-fraction", 0.9, 0.01, 1.0);
   if (!fraction.ok()) return report_error(fraction.status().message(), 2);
   lo.load.gpu_memory_fraction = *fraction;
+  auto graphs = parse_on_off(args->get("--cuda-graphs", "on"));
+  if (!graphs.ok()) return report_error("--cuda-graphs: " + graphs.status().message(), 2);
+  lo.load.cuda_graphs = *graphs;
   if (Status s = lo.load.validate(); !s.ok()) return report_error(s.message(), 2);
   lo.need_chat_template = false;
   lo.engine.n_ctx = 0;  // no serving context asked: nothing to clamp or log

@@ -18,6 +18,8 @@
 // to the model's training context and the KV cache (--kv-blocks).
 // --gpu-memory-fraction F (default 0.9): on a device, weights and KV cache share F of its memory;
 // without --kv-blocks the KV cache takes what the weights leave of it.
+// --cuda-graphs on|off (default on): on a CUDA device, decode steps replay captured graphs
+// (model/step_graph_plan.h); off launches every kernel of every step (A/B, or a way out).
 // --kv-cache-dtype auto|f32|f16|q8_0 (default auto: f16 on the CPU, as llama.cpp; model/kv_cache.h):
 // the KV cache's element type; f16 takes half the memory of f32 per token, q8_0 about a quarter.
 #include <signal.h>
@@ -91,7 +93,7 @@ int cmd_worker(const std::vector<std::string>& argv) {
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
                                  "--weights-cache", "--weights-sha256", "--device", "--gpu-memory-fraction", "--kv-cache-dtype",
-                                 "--chat-template"},
+                                 "--chat-template", "--cuda-graphs"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
@@ -105,6 +107,9 @@ int cmd_worker(const std::vector<std::string>& argv) {
   auto fraction = args->get_double("--gpu-memory-fraction", 0.9, 0.01, 1.0);
   if (!fraction.ok()) return report_error(fraction.status().message(), 2);
   o.load.gpu_memory_fraction = *fraction;
+  auto graphs = parse_on_off(args->get("--cuda-graphs", "on"));
+  if (!graphs.ok()) return report_error("--cuda-graphs: " + graphs.status().message(), 2);
+  o.load.cuda_graphs = *graphs;
   if (Status s = o.load.validate(); !s.ok()) return report_error(s.message(), 2);
   o.host = args->get("--host", "127.0.0.1");
   o.api_keys = args->get_all("--api-key");

@@ -92,7 +92,14 @@ class Backend {
   // backend copies the batch's metadata: tokens, positions, block tables, logit rows), finish_step
   // after the last; it returns the first error any op of the step met (ops return nothing), OK for
   // the CPU. An error from a device leaves the device unusable (CUDA errors are sticky).
-  virtual void begin_step(const Batch& batch) { (void)batch; }
+  // A device backend may capture a decode step's ops as a graph and replay it on later steps with
+  // the same token count (step_graph_plan.h): then the ops of a replayed step only name what the
+  // graph already holds, and the work runs in finish_step. So a step's ops must depend only on
+  // the batch's shape, the cache and the buffers, as the forward pass's do.
+  virtual void begin_step(const Batch& batch, const KvCache& cache) {
+    (void)batch;
+    (void)cache;
+  }
   virtual Status finish_step() { return Status::Ok(); }
 
   // --- Ops (n = tokens in the batch) -----------------------------------------------------------
@@ -108,6 +115,22 @@ class Backend {
   virtual void silu_mul(const float* gate, const float* up, float* out, int64_t n) = 0;
   // y += x over n floats
   virtual void add(float* y, const float* x, int64_t n) = 0;
+
+  // --- Fused ops: defaults in terms of the ops above; a backend overrides them when fusing saves
+  // a pass over memory (CUDA: the mat-vec kernel's epilogues). Results equal the defaults' up to
+  // float rounding order.
+  // y += x · wᵀ: the projection and the residual add. scratch [n, w.n_rows] (the default's).
+  virtual void matmul_add(const WeightMatrix& w, const float* x, int64_t n, float* y, float* scratch) {
+    matmul(w, x, n, scratch);
+    add(y, scratch, n * w.n_rows);
+  }
+  // out = silu(x · gateᵀ) ⊙ (x · upᵀ) [n, gate.n_rows]; up_out [n, up.n_rows] is the default's
+  // buffer for the up product (a fused backend may leave it unwritten).
+  virtual void matmul_swiglu(const WeightMatrix& gate, const WeightMatrix& up, const float* x, int64_t n, float* out,
+                             float* up_out) {
+    matmul_many({{&gate, out}, {&up, up_out}}, x, n);
+    silu_mul(out, up_out, out, n * gate.n_rows);
+  }
   // Rotates q [n, rope.n_head()·head_dim] and k [n, n_head_kv·head_dim] in place for each
   // token's position, then writes k and v [n, n_embd_kv] to the token's cache slot in `layer`.
   virtual void rope_store_kv(const Batch& batch, int32_t layer, const Rope& rope, float* q, float* k, const float* v,

@@ -14,8 +14,14 @@ TEST(Backend, CpuIsAlwaysThere) {
   Backend::DeviceMemory mem;
   EXPECT_FALSE((*be)->device_memory(&mem));
   EXPECT_EQ((*be)->kv_cache_budget_bytes(), -1);
+  LlamaConfig c;
+  c.n_layer = 1;
+  c.n_head = c.n_head_kv = 1;
+  c.head_dim = 32;
+  auto cache = (*be)->allocate_kv_cache(c, {.n_blocks = 1, .block_size = 4});
+  ASSERT_TRUE(cache.ok()) << cache.status().to_string();
   Batch batch;
-  (*be)->begin_step(batch);
+  (*be)->begin_step(batch, **cache);
   EXPECT_TRUE((*be)->finish_step().ok());
 }
 

@@ -5,11 +5,20 @@
 // norm vectors go up too, and the ops find them by their host address. Each step, begin_step
 // copies the batch's metadata (tokens, positions, block tables, logit rows) to the device in one
 // transfer; the ops then only queue kernels, record the first error, and finish_step reports it.
+//
+// CUDA graphs (step_graph_plan.h): a decode step of n tokens is run eagerly once, captured on
+// its second occurrence, and replayed after: begin_step uploads the metadata as always and picks
+// the mode; during a replay the ops only count themselves (the graph already holds their
+// launches) and finish_step launches the graph and copies the logits from the pinned buffer the
+// graph wrote them to. A graph bakes in device addresses, so every reallocation of a buffer it
+// points into (activations, metadata, logits, pinned logits, the RoPE table, the ops' scratch,
+// another KV cache) drops all graphs (Context below).
 #include "model/cuda_backend.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -18,6 +27,8 @@
 #include "base/check.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/graph.h"
+#include "model/step_graph_plan.h"
 
 namespace maas {
 namespace {
@@ -48,10 +59,11 @@ class CudaBuffer final : public Buffer {
 class CudaKvCache final : public KvCache {
  public:
   CudaKvCache(const LlamaConfig& c, const KvCacheOptions& o, DeviceBuffer k, DeviceBuffer v,
-              std::shared_ptr<size_t> counter)
-      : KvCache(c, o), k_(std::move(k)), v_(std::move(v)), counter_(std::move(counter)) {
+              std::shared_ptr<size_t> counter, uint64_t id)
+      : KvCache(c, o), k_(std::move(k)), v_(std::move(v)), counter_(std::move(counter)), id_(id) {
     *counter_ += bytes();
   }
+  uint64_t id() const { return id_; }  // unique in the process (an address may be reused)
   ~CudaKvCache() override { *counter_ -= bytes(); }
 
   size_t bytes() const override { return k_.bytes() + v_.bytes(); }
@@ -71,11 +83,13 @@ class CudaKvCache final : public KvCache {
   }
   DeviceBuffer k_, v_;
   std::shared_ptr<size_t> counter_;  // the backend's KV bytes (the cache may outlive it)
+  uint64_t id_;
 };
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(int index, double fraction) : index_(index), fraction_(fraction) {}
+  CudaBackend(int index, const LoadOptions& o)
+      : index_(index), fraction_(o.gpu_memory_fraction), plan_(o.cuda_graphs) {}
 
   std::string name() const override { return "cuda:" + std::to_string(index_); }
   int n_threads() const override { return 1; }
@@ -86,6 +100,7 @@ class CudaBackend final : public Backend {
     bind();
     auto mem = DeviceBuffer::allocate(std::max<size_t>(n_floats, 1) * sizeof(float));
     CHECK_MSG(mem.ok(), ("activation buffer on " + name() + ": " + mem.status().to_string()).c_str());
+    ++reallocations_;
     return std::make_unique<CudaBuffer>(std::move(*mem), n_floats);
   }
 
@@ -100,7 +115,7 @@ class CudaBackend final : public Backend {
     if (!k.ok()) return resource_exhausted("KV cache of " + gib(2 * half) + " on " + name() + ": " + k.status().message());
     auto v = DeviceBuffer::allocate(half);
     if (!v.ok()) return resource_exhausted("KV cache of " + gib(2 * half) + " on " + name() + ": " + v.status().message());
-    return std::unique_ptr<KvCache>(std::make_unique<CudaKvCache>(c, o, std::move(*k), std::move(*v), kv_bytes_));
+    return std::unique_ptr<KvCache>(std::make_unique<CudaKvCache>(c, o, std::move(*k), std::move(*v), kv_bytes_, ++kv_ids_));
   }
 
   void copy_kv_block(KvCache& cache, int32_t src, int32_t dst, int32_t n_slots) override {
@@ -127,36 +142,58 @@ class CudaBackend final : public Backend {
     return budget > 0 ? static_cast<int64_t>(budget) : 0;
   }
 
-  void begin_step(const Batch& batch) override;
-  Status finish_step() override {
-    Status s = std::move(error_);
-    error_ = Status::Ok();
-    if (!s.ok()) return s;
-    return cuda::synchronize();
-  }
+  void begin_step(const Batch& batch, const KvCache& cache) override;
+  Status finish_step() override;
+  // begin_step's last part: the step's graph key and mode; starts a capture.
+  void plan_graph(const Batch& batch, const KvCache& cache);
 
   void embed(const WeightMatrix& table, const Batch& batch, float* x) override {
+    if (replaying()) return;
     record(cuda::embed(table.type, table.data, table.n_cols, tokens_.tokens, static_cast<int64_t>(batch.tokens.size()), x));
   }
   void rms_norm(const float* x, const float* w, float* out, int64_t n, int64_t d, float eps) override {
+    if (replaying()) return;
     auto it = norms_.find(w);
     if (it == norms_.end()) return record(invalid_argument("rms_norm: a norm vector that prepare_weights did not upload"));
     record(cuda::rms_norm(x, it->second, out, n, d, eps));
   }
   void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y) override {
-    record(cuda::matmul(cuda::DeviceMatrix{w.type, w.data, w.n_rows, w.n_cols}, x, n, y));
+    if (replaying()) return;
+    record(cuda::matmul(matrix(w), x, n, y));
   }
   void matmul_many(std::initializer_list<MatmulOut> outs, const float* x, int64_t n) override {
-    for (const MatmulOut& o : outs) matmul(*o.w, x, n, o.y);
+    if (replaying()) return;
+    cuda::MatmulTarget targets[4];
+    int count = 0;
+    for (const MatmulOut& o : outs) {
+      if (count == 4) return record(invalid_argument("matmul_many: more than four products"));
+      targets[count++] = {matrix(*o.w), o.y};
+    }
+    record(cuda::matmul_many(targets, count, x, n));
+  }
+  void matmul_add(const WeightMatrix& w, const float* x, int64_t n, float* y, float* scratch) override {
+    (void)scratch;
+    if (replaying()) return;
+    record(cuda::matmul_add(matrix(w), x, n, y));
+  }
+  void matmul_swiglu(const WeightMatrix& gate, const WeightMatrix& up, const float* x, int64_t n, float* out,
+                     float* up_out) override {
+    if (replaying()) return;
+    record(cuda::matmul_swiglu(matrix(gate), matrix(up), x, n, out, up_out));
   }
   void silu_mul(const float* gate, const float* up, float* out, int64_t n) override {
+    if (replaying()) return;
     record(cuda::silu_mul(gate, up, out, n));
   }
-  void add(float* y, const float* x, int64_t n) override { record(cuda::add(y, x, n)); }
+  void add(float* y, const float* x, int64_t n) override {
+    if (replaying()) return;
+    record(cuda::add(y, x, n));
+  }
 
   void rope_store_kv(const Batch& batch, int32_t layer, const Rope& rope, float* q, float* k, const float* v,
                      KvCache& cache) override {
     (void)batch;
+    if (replaying()) return;
     if (rope_of_ != &rope) {  // the model's table, uploaded once
       const std::vector<double>& f = rope.inv_freq();
       auto mem = DeviceBuffer::allocate(std::max<size_t>(f.size(), 1) * sizeof(double));
@@ -164,6 +201,7 @@ class CudaBackend final : public Backend {
       rope_table_ = std::move(*mem);
       record(rope_table_.upload(f.data(), f.size() * sizeof(double)));
       rope_of_ = &rope;
+      ++reallocations_;
     }
     record(cuda::rope_store_kv(static_cast<const double*>(rope_table_.data()), rope.n_rot(), q, rope.n_head(), k, v,
                                device(cache).layer(layer), tokens_));
@@ -171,32 +209,37 @@ class CudaBackend final : public Backend {
   void attention(const Batch& batch, int32_t layer, const float* q, int32_t n_head, KvCache& cache,
                  float* out) override {
     (void)batch;
+    if (replaying()) return;
     const CudaKvCache& kv = device(cache);
     record(cuda::attention(q, n_head, kv.layer(layer), tokens_, 1.0f / std::sqrt(static_cast<float>(kv.head_dim())), out));
   }
   void gather_logit_rows(const Batch& batch, const float* x, int64_t d, float* out) override {
+    if (replaying()) return;
     record(cuda::gather_rows(x, logit_rows_, n_logit_rows(batch), d, out));
   }
-  void logits(const WeightMatrix& w, const float* x, int64_t rows, float* host_logits) override {
-    const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(w.n_rows);
-    if (logits_.bytes() < n * sizeof(float)) {
-      auto mem = DeviceBuffer::allocate(n * sizeof(float));
-      if (!mem.ok()) return record(mem.status());
-      logits_ = std::move(*mem);
-    }
-    float* y = static_cast<float*>(logits_.data());
-    matmul(w, x, rows, y);
-    if (error_.ok()) record(cuda::copy_to_host(host_logits, y, n * sizeof(float)));
-  }
+  // Eager: the product, then a synchronous copy to host_logits. A graph step (captured or
+  // replayed) copies into the pinned buffer inside the graph; finish_step copies on to host_logits.
+  void logits(const WeightMatrix& w, const float* x, int64_t rows, float* host_logits) override;
 
  private:
   static const CudaKvCache& device(const KvCache& cache) { return static_cast<const CudaKvCache&>(cache); }
+  static cuda::DeviceMatrix matrix(const WeightMatrix& w) { return {w.type, w.data, w.n_rows, w.n_cols}; }
   // The engine drives the backend from its own thread: make this backend's device current there.
   Status bind_status() const { return cuda::set_device(index_); }
   void bind() { record(bind_status()); }
   void record(Status s) {
     if (error_.ok() && !s.ok()) error_ = std::move(s);
   }
+  // In a replayed step the ops only count themselves (finish_step checks the count).
+  bool replaying() {
+    ++step_ops_;
+    return mode_ == StepMode::kReplay;
+  }
+  // What the captured graphs point into; a change drops them all.
+  struct Context {
+    uint64_t reallocations = 0, scratch = 0, cache = 0;
+    bool operator==(const Context&) const = default;
+  };
 
   int index_;
   double fraction_;
@@ -216,6 +259,23 @@ class CudaBackend final : public Backend {
   } tokens_;
   const int32_t* logit_rows_ = nullptr;
   DeviceBuffer logits_;
+
+  // CUDA graphs of decode steps, by token count.
+  struct CapturedStep {
+    cuda::StepGraph graph;
+    int64_t n_ops = 0;  // ops the captured step issued
+  };
+  StepGraphPlan plan_;
+  std::unordered_map<int64_t, CapturedStep> graphs_;
+  Context graph_context_;
+  uint64_t reallocations_ = 0;  // of buffers this backend owns that a graph may point into
+  uint64_t kv_ids_ = 0;
+  StepMode mode_ = StepMode::kEager;
+  int64_t key_ = 0;       // this step's graph key (step_graph_plan.h), 0 for none
+  int64_t step_ops_ = 0;  // ops issued in this step
+  cuda::PinnedBuffer pinned_logits_;
+  float* host_logits_ = nullptr;  // this graph step's destination, and its bytes
+  size_t host_logits_bytes_ = 0;
 };
 
 Status CudaBackend::prepare_weights(LlamaWeights& w, const GgufFile& file, const LoadOptions& o) {
@@ -270,8 +330,9 @@ Status CudaBackend::prepare_weights(LlamaWeights& w, const GgufFile& file, const
 }
 
 // meta_host_: tokens [n] | pos [n] | table_offset [n] | logit rows [r] | every block table.
-void CudaBackend::begin_step(const Batch& batch) {
+void CudaBackend::begin_step(const Batch& batch, const KvCache& cache) {
   bind();
+  step_ops_ = 0;
   const size_t n = batch.tokens.size(), r = static_cast<size_t>(n_logit_rows(batch));
   meta_host_.assign(batch.tokens.begin(), batch.tokens.end());
   meta_host_.resize(3 * n + r);
@@ -294,6 +355,7 @@ void CudaBackend::begin_step(const Batch& batch) {
     auto mem = DeviceBuffer::allocate(std::max<size_t>(2 * bytes, 4096));
     if (!mem.ok()) return record(mem.status());
     meta_ = std::move(*mem);
+    ++reallocations_;
   }
   record(meta_.upload(meta_host_.data(), bytes));
   const int32_t* d = static_cast<const int32_t*>(meta_.data());
@@ -303,6 +365,84 @@ void CudaBackend::begin_step(const Batch& batch) {
   logit_rows_ = d + 3 * n;
   tokens_.tables = d + 3 * n + r;
   tokens_.n = static_cast<int64_t>(n);
+  plan_graph(batch, cache);
+}
+
+void CudaBackend::plan_graph(const Batch& batch, const KvCache& cache) {
+  mode_ = StepMode::kEager;
+  key_ = plan_.key(batch);
+  if (key_ == 0 || !error_.ok()) return;
+  const Context now{reallocations_, cuda::scratch_generation(), device(cache).id()};
+  if (!(now == graph_context_)) {
+    graphs_.clear();
+    plan_.reset();
+    graph_context_ = now;
+  }
+  mode_ = plan_.mode(key_, graphs_.count(key_) != 0);
+  if (mode_ == StepMode::kCapture) {
+    const Status s = cuda::begin_capture();
+    if (!s.ok()) {
+      plan_.failed(key_);
+      mode_ = StepMode::kEager;
+    }
+  }
+}
+
+void CudaBackend::logits(const WeightMatrix& w, const float* x, int64_t rows, float* host_logits) {
+  const size_t bytes = static_cast<size_t>(rows) * static_cast<size_t>(w.n_rows) * sizeof(float);
+  // Buffers a graph writes grow at once to the largest graph step (kMaxGraphTokens rows), so that
+  // growing them does not drop every graph again as the batch grows.
+  const size_t graph_bytes = std::max(bytes, static_cast<size_t>(kMaxGraphTokens) * static_cast<size_t>(w.n_rows) * sizeof(float));
+  if (key_ != 0 && mode_ == StepMode::kEager && pinned_logits_.bytes() < bytes) {  // before the capture needs it
+    auto mem = cuda::PinnedBuffer::allocate(graph_bytes);
+    if (!mem.ok()) return record(mem.status());
+    pinned_logits_ = std::move(*mem);
+    ++reallocations_;
+  }
+  host_logits_ = host_logits;
+  host_logits_bytes_ = bytes;
+  if (replaying()) return;
+  if (logits_.bytes() < bytes) {
+    auto mem = DeviceBuffer::allocate(key_ != 0 ? graph_bytes : bytes);
+    if (!mem.ok()) return record(mem.status());
+    logits_ = std::move(*mem);
+    ++reallocations_;
+  }
+  float* y = static_cast<float*>(logits_.data());
+  record(cuda::matmul(matrix(w), x, rows, y));
+  if (!error_.ok()) return;
+  if (mode_ == StepMode::kCapture) {
+    if (pinned_logits_.bytes() < bytes) return record(internal_error("CUDA graph capture: no pinned logits buffer"));
+    record(cuda::copy_to_host_async(pinned_logits_.data(), y, bytes));
+  } else {
+    record(cuda::copy_to_host(host_logits, y, bytes));
+  }
+}
+
+Status CudaBackend::finish_step() {
+  Status s = std::move(error_);
+  error_ = Status::Ok();
+  const StepMode mode = std::exchange(mode_, StepMode::kEager);
+  if (mode == StepMode::kCapture) {  // end the capture whatever happened in it
+    auto graph = cuda::end_capture();
+    if (s.ok() && !graph.ok()) {
+      plan_.failed(key_);
+      s = Status(graph.status().code(), graph.status().message() + " (capturing a decode step of " + std::to_string(key_) +
+                                            " tokens; --cuda-graphs off runs every step eagerly)");
+    }
+    if (s.ok()) graphs_[key_] = {std::move(*graph), step_ops_};
+  }
+  if (!s.ok()) return s;
+  if (mode == StepMode::kEager) return cuda::synchronize();
+  const CapturedStep& step = graphs_.at(key_);
+  if (step_ops_ != step.n_ops) {
+    return internal_error("CUDA graph replay: the step issued " + std::to_string(step_ops_) + " ops, the captured one " +
+                          std::to_string(step.n_ops));
+  }
+  RETURN_IF_ERROR(step.graph.launch());
+  RETURN_IF_ERROR(cuda::synchronize());
+  std::memcpy(host_logits_, pinned_logits_.data(), host_logits_bytes_);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -311,7 +451,7 @@ StatusOr<std::unique_ptr<Backend>> make_cuda_backend(int index, const LoadOption
   const int n = cuda::device_count();
   if (n == 0) return unavailable("device 'cuda:" + std::to_string(index) + "': no CUDA device (no driver, or none present)");
   RETURN_IF_ERROR(cuda::set_device(index));
-  return std::unique_ptr<Backend>(std::make_unique<CudaBackend>(index, options.gpu_memory_fraction));
+  return std::unique_ptr<Backend>(std::make_unique<CudaBackend>(index, options));
 }
 
 }  // namespace maas

@@ -41,7 +41,7 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, float* logits) {
   const LlamaWeights& W = weights_;
   Backend& be = *backend_;
   const int64_t n = static_cast<int64_t>(batch.tokens.size());
-  const int64_t d = c.n_embd, dff = c.n_ff;
+  const int64_t d = c.n_embd;
   CHECK(n > 0);
   int64_t n_seq_tokens = 0;
   for (const BatchSequence& seq : batch.seqs) {
@@ -54,7 +54,7 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, float* logits) {
   float *x = x_->data(), *xn = xn_->data(), *q = q_->data(), *k = k_->data(), *v = v_->data();
   float *attn = attn_->data(), *gate = gate_->data(), *up = up_->data(), *proj = proj_->data();
 
-  be.begin_step(batch);
+  be.begin_step(batch, cache);
   be.embed(W.token_embd, batch, x);  // x = token_embd[tokens]         [n, d]
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
@@ -64,15 +64,12 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, float* logits) {
     be.matmul_many({{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n);  // [n, dq], [n, dkv] x 2
     be.rope_store_kv(batch, il, *rope_, q, k, v, cache);        // q, k rotated; k, v cached
     be.attention(batch, il, q, c.n_head, cache, attn);          // [n, dq]
-    be.matmul(L.wo, attn, n, proj);                             // [n, d]
-    be.add(x, proj, n * d);
+    be.matmul_add(L.wo, attn, n, x, proj);                      // x += Wo·attn   [n, d]
 
     // Feed-forward sublayer (SwiGLU): x += W_down · (silu(W_gate·xn) ⊙ W_up·xn)
     be.rms_norm(x, L.ffn_norm.data(), xn, n, d, c.rms_eps);     // [n, d]
-    be.matmul_many({{&L.w_gate, gate}, {&L.w_up, up}}, xn, n);  // [n, dff] x 2
-    be.silu_mul(gate, up, gate, n * dff);
-    be.matmul(L.w_down, gate, n, proj);                         // [n, d]
-    be.add(x, proj, n * d);
+    be.matmul_swiglu(L.w_gate, L.w_up, xn, n, gate, up);        // gate = silu(W_gate·xn) ⊙ W_up·xn   [n, n_ff]
+    be.matmul_add(L.w_down, gate, n, x, proj);                  // x += W_down·gate   [n, d]
   }
 
   // logits = W_out · rms_norm(x) for the rows that want them   [rows, n_vocab]

@@ -19,6 +19,12 @@ StatusOr<DeviceName> parse_device(const std::string& device) {
   return invalid_argument("unknown device '" + device.substr(0, 40) + "': expected cpu, cuda or cuda:N");
 }
 
+StatusOr<bool> parse_on_off(const std::string& value) {
+  if (value == "on") return true;
+  if (value == "off") return false;
+  return invalid_argument("expected on or off, got '" + value.substr(0, 40) + "'");
+}
+
 Status LoadOptions::validate() const {
   RETURN_IF_ERROR(parse_device(device).status());
   if (!(gpu_memory_fraction > 0.0 && gpu_memory_fraction <= 1.0)) {

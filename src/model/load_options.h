@@ -29,6 +29,9 @@ struct LoadOptions {
   // A device backend's share of its device's memory, weights and KV cache together: the KV cache
   // gets fraction x total - (used after the weights) bytes (Backend::kv_cache_budget_bytes).
   double gpu_memory_fraction = 0.9;
+  // A device backend replays decode steps as captured CUDA graphs (model/step_graph_plan.h);
+  // off: every step launches its kernels one by one (for A/B runs and as a way out).
+  bool cuda_graphs = true;
   std::string weights_cache_dir{};  // created if missing; empty: no cache
   std::string weights_sha256{};     // 64 hex digits (either case): SHA-256 of the GGUF file
   int weights_cache_wait_ms = 600000;  // longest wait for another process building the cache file
@@ -38,6 +41,9 @@ struct LoadOptions {
   Status validate() const;
   bool uses_weights_cache() const { return !weights_cache_dir.empty(); }
 };
+
+// "on" / "off" (a flag's value, e.g. --cuda-graphs); InvalidArgument for anything else.
+StatusOr<bool> parse_on_off(const std::string& value);
 
 // A parsed LoadOptions::device: "cpu" (index 0), "cuda" (index 0) or "cuda:N".
 struct DeviceName {

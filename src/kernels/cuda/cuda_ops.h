@@ -35,6 +35,12 @@ Status copy_device(void* dst, const void* src, size_t n);
 Status copy_to_device(void* dst, const void* host_src, size_t n);
 Status copy_to_host(void* host_dst, const void* src, size_t n);
 
+// A process-wide count of reallocations of the ops' internal scratch buffers (matmul's GEMM
+// scratch; any op that keeps one bumps it when it reallocates): a captured graph (graph.h) that
+// points into the old buffer must be dropped when it changes.
+uint64_t scratch_generation();
+void bump_scratch_generation();
+
 // Whether the ops below read weights of this type (F32 F16 BF16 Q8_0 Q4_0 Q4_K Q6_K).
 bool supports_weight_type(GgmlType type);
 
@@ -54,12 +60,35 @@ struct DeviceMatrix {
   int64_t n_cols = 0;
 };
 // y = x · wᵀ: x [n, n_cols], y [n, n_rows] (kernels.h matmul). Up to kMatvecMaxTokens tokens,
-// one weight-streaming kernel reads each weight once for all of them, in float (activations
-// unrounded). More tokens go to cuBLAS: F32 as SGEMM; F16 and BF16 with x rounded to the
+// one weight-streaming kernel (matvec.cu) reads each weight once for all of them, in float
+// (activations unrounded); see matmul_streams. More tokens go to cuBLAS: F32 as SGEMM; F16 and BF16 with x rounded to the
 // weight's type and float accumulation (tensor cores); block types dequantized to F16 in
 // slices of rows first.
+// Block types (Q8_0, Q4_0, Q4_K, Q6_K) take the mat-vec kernel up to kMatvecMaxTokensBlocks
+// tokens, in passes of kMatvecMaxTokens: two passes read a Q4_0 element's 0.56 bytes twice, where
+// the dequantize-to-F16 GEMM path moves ~4.6 bytes per element (read, write and read F16).
 constexpr int64_t kMatvecMaxTokens = 8;
+constexpr int64_t kMatvecMaxTokensBlocks = 16;
+// Whether matmul of n tokens on `type` weights streams them through the mat-vec kernel (float
+// activations) rather than cuBLAS.
+bool matmul_streams(GgmlType type, int64_t n);
 Status matmul(const DeviceMatrix& w, const float* x, int64_t n, float* y);
+// y += x · wᵀ (the residual add after a projection, fused: the mat-vec kernel's epilogue, or
+// cuBLAS's beta = 1).
+Status matmul_add(const DeviceMatrix& w, const float* x, int64_t n, float* y);
+// y_i = x · w_iᵀ for each of `count` targets (Q, K, V; gate, up): up to kMatvecMaxTokens tokens,
+// each run of matrices of one type and width is one launch (more rows in flight for the small K
+// and V projections).
+struct MatmulTarget {
+  DeviceMatrix w;
+  float* y = nullptr;
+};
+Status matmul_many(const MatmulTarget* outs, int count, const float* x, int64_t n);
+// out = silu(x · gateᵀ) ⊙ (x · upᵀ) [n, gate.n_rows]: one pass over both matrices when the
+// mat-vec kernel takes the shape (the up product stays in registers); otherwise the two products
+// (up's into up_scratch [n, up.n_rows]) and silu_mul.
+Status matmul_swiglu(const DeviceMatrix& gate, const DeviceMatrix& up, const float* x, int64_t n, float* out,
+                     float* up_scratch);
 
 // out = silu(gate) ⊙ up over n floats (out may alias gate).
 Status silu_mul(const float* gate, const float* up, float* out, int64_t n);

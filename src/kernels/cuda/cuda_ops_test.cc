@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "base/fp16.h"
@@ -109,39 +111,134 @@ HostMatrix random_matrix(GgmlType type, int64_t rows, int64_t cols, uint32_t see
   return m;
 }
 
+constexpr GgmlType kAllTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
+                                  GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+bool k_quant(GgmlType t) { return t == GgmlType::kQ4_K || t == GgmlType::kQ6_K; }
+
+// y = x · wᵀ on the device for n tokens, x starting `x_offset` floats into its buffer (an offset
+// that is not a multiple of 4 takes the mat-vec kernel's unaligned fallback).
+std::vector<float> device_matmul(const HostMatrix& m, const DeviceBuffer& dw, const std::vector<float>& x, int64_t n,
+                                 size_t x_offset = 0) {
+  std::vector<float> padded(x_offset, 0.f);
+  padded.insert(padded.end(), x.begin(), x.end());
+  DeviceBuffer dx = upload(padded);
+  auto dy = DeviceBuffer::allocate(static_cast<size_t>(n * m.w.n_rows) * sizeof(float));
+  EXPECT_TRUE(dy.ok());
+  Status s = matmul({m.w.type, dw.data(), m.w.n_rows, m.w.n_cols}, static_cast<const float*>(dx.data()) + x_offset, n,
+                    static_cast<float*>(dy->data()));
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  return download(*dy, static_cast<size_t>(n * m.w.n_rows));
+}
+
+// Bound per output: tol * sum_c |w_rc x_c|; tol 1e-5 where the activations stay float (mat-vec,
+// SGEMM), 2^-7 where cuBLAS takes them rounded to 16 bits (F16 / BF16 / block types dequantized
+// to F16).
+void expect_matches_reference(const HostMatrix& m, const std::vector<float>& x, int64_t n, const std::vector<float>& got,
+                              const std::string& what) {
+  const int64_t rows = m.w.n_rows, cols = m.w.n_cols;
+  std::vector<float> want(static_cast<size_t>(n * rows));
+  ref::matmul(m.w, x.data(), n, want.data());
+  const bool rounded = !matmul_streams(m.w.type, n) && m.w.type != GgmlType::kF32;
+  const double tol = rounded ? 1.0 / 128 : 1e-5;
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      double mag = 0;
+      for (int64_t c = 0; c < cols; ++c) mag += std::fabs(m.values[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(t * cols + c)]);
+      const size_t i = static_cast<size_t>(t * rows + r);
+      ASSERT_NEAR(got[i], want[i], tol * mag) << what << " " << ggml_type_name(m.w.type) << " " << rows << "x" << cols << " n " << n
+                                              << " t " << t << " r " << r;
+    }
+  }
+}
+
 // Every weight type, through the mat-vec kernel (n <= kMatvecMaxTokens) and cuBLAS (n above),
-// against the double-precision reference on the same dequantized weights. Bound per output:
-// tol * sum_c |w_rc x_c|; tol 1e-5 where the activations stay float (mat-vec, SGEMM), 2^-7 where
-// cuBLAS takes them rounded to 16 bits (F16 / BF16 / block types dequantized to F16).
+// against the double-precision reference on the same dequantized weights.
 TEST(CudaOps, MatmulMatchesReferenceForEveryType) {
   const int64_t rows = 72, cols = 512;
-  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
-                        GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : kAllTypes) {
     HostMatrix m = random_matrix(type, rows, cols, 11);
     DeviceBuffer dw = upload(m.bytes);
-    for (int64_t n : {1, 2, 3, 5, 8, 9, 33}) {
+    for (int64_t n : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33}) {
       const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 12);
-      std::vector<float> want(static_cast<size_t>(n * rows));
-      ref::matmul(m.w, x.data(), n, want.data());
-      DeviceBuffer dx = upload(x);
-      auto dy = DeviceBuffer::allocate(want.size() * sizeof(float));
-      ASSERT_TRUE(dy.ok());
-      Status s = matmul({type, dw.data(), rows, cols}, static_cast<const float*>(dx.data()), n, static_cast<float*>(dy->data()));
-      ASSERT_TRUE(s.ok()) << s.to_string();
-      const std::vector<float> got = download(*dy, want.size());
-      const bool rounded = n > kMatvecMaxTokens && type != GgmlType::kF32;
-      const double tol = rounded ? 1.0 / 128 : 1e-5;
-      for (int64_t t = 0; t < n; ++t) {
-        for (int64_t r = 0; r < rows; ++r) {
-          double mag = 0;
-          for (int64_t c = 0; c < cols; ++c) mag += std::fabs(m.values[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(t * cols + c)]);
-          const size_t i = static_cast<size_t>(t * rows + r);
-          ASSERT_NEAR(got[i], want[i], tol * mag) << ggml_type_name(type) << " n " << n << " t " << t << " r " << r;
-        }
-      }
+      expect_matches_reference(m, x, n, device_matmul(m, dw, x, n), "aligned");
     }
   }
   EXPECT_EQ(matmul({GgmlType::kQ5_0, nullptr, 1, 32}, nullptr, 1, nullptr).code(), StatusCode::kUnimplemented);
+}
+
+// Shapes the tiled kernel meets at the edges: an odd number of rows (the last warp has one), rows
+// whose bytes are not 16-aligned (blocks of 18, 34, 210 bytes; F16 rows of 200), a last tile
+// shorter than the others (1280 = 1024 + 256 elements), a width that is not a multiple of 8 and
+// misaligned activations (both the one-element-per-lane fallback), and a matrix of 1 row.
+TEST(CudaOps, MatmulMatchesReferenceOnOddShapes) {
+  for (GgmlType type : kAllTypes) {
+    const bool float_type = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
+    std::vector<std::pair<int64_t, int64_t>> shapes = {{37, k_quant(type) ? 1280 : 96}, {1, k_quant(type) ? 256 : 32},
+                                                       {129, k_quant(type) ? 2304 : 1120}, {6, 14336}};
+    if (float_type) shapes.push_back({45, 200});
+    if (float_type) shapes.push_back({13, 36});
+    for (auto [rows, cols] : shapes) {
+      HostMatrix m = random_matrix(type, rows, cols, 13);
+      DeviceBuffer dw = upload(m.bytes);
+      for (int64_t n : {1, 3, 8, 9}) {
+        const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 14);
+        expect_matches_reference(m, x, n, device_matmul(m, dw, x, n), "odd shape");
+        if (matmul_streams(type, n)) expect_matches_reference(m, x, n, device_matmul(m, dw, x, n, 1), "misaligned x");
+      }
+    }
+  }
+}
+
+// The fused ops against the unfused ones on the device: matmul_many (several matrices, one
+// launch) and matmul_add (the epilogue) give the same bits as matmul and add; matmul_swiglu the
+// same bits as matmul, matmul and silu_mul (the same float expression). Through cuBLAS (F types
+// at n > 8) matmul_add is beta = 1, within float rounding of the sum; n = 12 on block types is
+// two mat-vec passes.
+TEST(CudaOps, FusedMatmulsMatchUnfused) {
+  const int64_t cols = 768;
+  for (GgmlType type : kAllTypes) {
+    HostMatrix q = random_matrix(type, 96, cols, 21), k = random_matrix(type, 33, cols, 22), v = random_matrix(type, 32, cols, 23);
+    DeviceBuffer dq = upload(q.bytes), dk = upload(k.bytes), dv = upload(v.bytes);
+    for (int64_t n : {1, 2, 5, 8, 12}) {
+      const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 24);
+      DeviceBuffer dx = upload(x);
+      const float* px = static_cast<const float*>(dx.data());
+      auto out = [&](int64_t rows) { return upload(std::vector<float>(static_cast<size_t>(n * rows), 0.f)); };
+      DeviceBuffer yq = out(96), yk = out(33), yv = out(32);
+      const DeviceMatrix mq{type, dq.data(), 96, cols}, mk{type, dk.data(), 33, cols}, mv{type, dv.data(), 32, cols};
+      const MatmulTarget targets[] = {{mq, static_cast<float*>(yq.data())}, {mk, static_cast<float*>(yk.data())},
+                                      {mv, static_cast<float*>(yv.data())}};
+      ASSERT_TRUE(matmul_many(targets, 3, px, n).ok());
+      EXPECT_EQ(download(yq, static_cast<size_t>(n * 96)), device_matmul(q, dq, x, n)) << ggml_type_name(type) << " n " << n;
+      EXPECT_EQ(download(yk, static_cast<size_t>(n * 33)), device_matmul(k, dk, x, n)) << ggml_type_name(type) << " n " << n;
+      EXPECT_EQ(download(yv, static_cast<size_t>(n * 32)), device_matmul(v, dv, x, n)) << ggml_type_name(type) << " n " << n;
+
+      const std::vector<float> y0 = random_floats(static_cast<size_t>(n * 96), 25);
+      DeviceBuffer ya = upload(y0);
+      ASSERT_TRUE(matmul_add(mq, px, n, static_cast<float*>(ya.data())).ok());
+      const std::vector<float> got_add = download(ya, y0.size()), prod = device_matmul(q, dq, x, n);
+      for (size_t i = 0; i < y0.size(); ++i) {
+        if (matmul_streams(type, n)) {
+          ASSERT_EQ(got_add[i], y0[i] + prod[i]) << ggml_type_name(type) << " n " << n << " i " << i;
+        } else {
+          ASSERT_NEAR(got_add[i], y0[i] + prod[i], 1e-6f * (std::fabs(y0[i]) + std::fabs(prod[i]))) << ggml_type_name(type) << " i " << i;
+        }
+      }
+
+      // SwiGLU over gate = q's matrix and up = a second matrix of its shape.
+      HostMatrix u = random_matrix(type, 96, cols, 26);
+      DeviceBuffer du = upload(u.bytes), ys = out(96), yu = out(96);
+      ASSERT_TRUE(matmul_swiglu(mq, {type, du.data(), 96, cols}, px, n, static_cast<float*>(ys.data()),
+                                static_cast<float*>(yu.data())).ok());
+      std::vector<float> want = device_matmul(q, dq, x, n);
+      const std::vector<float> up = device_matmul(u, du, x, n);
+      DeviceBuffer dg = upload(want), dup = upload(up);
+      ASSERT_TRUE(silu_mul(static_cast<float*>(dg.data()), static_cast<float*>(dup.data()), static_cast<float*>(dg.data()),
+                           static_cast<int64_t>(want.size())).ok());
+      want = download(dg, want.size());
+      EXPECT_EQ(download(ys, want.size()), want) << ggml_type_name(type) << " n " << n;
+    }
+  }
 }
 
 TEST(CudaOps, ElementwiseOpsMatchReference) {

@@ -63,6 +63,12 @@ Status copy_device(void* dst, const void* src, size_t n) { return copy(dst, src,
 Status copy_to_device(void* dst, const void* src, size_t n) { return copy(dst, src, n, cudaMemcpyHostToDevice, "upload"); }
 Status copy_to_host(void* dst, const void* src, size_t n) { return copy(dst, src, n, cudaMemcpyDeviceToHost, "download"); }
 
+namespace {
+uint64_t g_scratch_generation = 0;  // one driving thread (cuda_ops.h)
+}  // namespace
+uint64_t scratch_generation() { return g_scratch_generation; }
+void bump_scratch_generation() { ++g_scratch_generation; }
+
 bool supports_weight_type(GgmlType t) {
   switch (t) {
     case GgmlType::kF32: case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ8_0:
