@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/cuda/attention_plan.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
 
@@ -170,9 +171,11 @@ class CudaBackend final : public Backend {
   }
   void attention(const Batch& batch, int32_t layer, const float* q, int32_t n_head, KvCache& cache,
                  float* out) override {
-    (void)batch;
     const CudaKvCache& kv = device(cache);
-    record(cuda::attention(q, n_head, kv.layer(layer), tokens_, 1.0f / std::sqrt(static_cast<float>(kv.head_dim())), out));
+    if (layer == 0) plan_step_attention(batch, n_head, kv);  // the forward pass starts each step at layer 0
+    if (!error_.ok()) return;
+    record(cuda::attention(q, n_head, kv.layer(layer), tokens_, attn_plan_,
+                           1.0f / std::sqrt(static_cast<float>(kv.head_dim())), out));
   }
   void gather_logit_rows(const Batch& batch, const float* x, int64_t d, float* out) override {
     record(cuda::gather_rows(x, logit_rows_, n_logit_rows(batch), d, out));
@@ -197,6 +200,33 @@ class CudaBackend final : public Backend {
   void record(Status s) {
     if (error_.ok() && !s.ok()) error_ = std::move(s);
   }
+  // The step's attention plan (kernels/cuda/attention_plan.h: which tokens take the split decode
+  // kernel, which the tiled prefill one): made once per step, its indices uploaded (none for a
+  // pure decode step) and the split kernel's workspace grown to fit. The context bound is the
+  // step's (a power of two); a captured CUDA graph would pass the engine's n_ctx instead.
+  void plan_step_attention(const Batch& batch, int32_t n_head, const CudaKvCache& kv) {
+    std::vector<cuda::AttentionSeqSpan> spans;
+    for (const BatchSequence& s : batch.seqs) {
+      if (s.n_tokens > 0) spans.push_back({s.n_past, s.n_tokens});
+    }
+    auto plan = cuda::plan_attention(spans, {n_head, kv.n_head_kv(), kv.head_dim()}, 0);
+    if (!plan.ok()) return record(plan.status());
+    if (attn_workspace_.bytes() < plan->workspace_bytes) {
+      attn_workspace_ = DeviceBuffer();  // free the old one first
+      auto mem = DeviceBuffer::allocate(plan->workspace_bytes);
+      if (!mem.ok()) return record(mem.status());
+      attn_workspace_ = std::move(*mem);
+    }
+    const std::vector<int32_t> indices = plan->device_indices();
+    if (attn_indices_.bytes() < indices.size() * sizeof(int32_t)) {
+      auto mem = DeviceBuffer::allocate(std::max<size_t>(2 * indices.size() * sizeof(int32_t), 4096));
+      if (!mem.ok()) return record(mem.status());
+      attn_indices_ = std::move(*mem);
+    }
+    if (!indices.empty()) record(attn_indices_.upload(indices.data(), indices.size() * sizeof(int32_t)));
+    attn_plan_ = cuda::device_plan(*plan, static_cast<const int32_t*>(attn_indices_.data()),
+                                   static_cast<float*>(attn_workspace_.data()), attn_workspace_.bytes());
+  }
 
   int index_;
   double fraction_;
@@ -216,6 +246,9 @@ class CudaBackend final : public Backend {
   } tokens_;
   const int32_t* logit_rows_ = nullptr;
   DeviceBuffer logits_;
+  // The step's attention plan (plan_step_attention) and what it points at.
+  cuda::DeviceAttentionPlan attn_plan_;
+  DeviceBuffer attn_indices_, attn_workspace_;
 };
 
 Status CudaBackend::prepare_weights(LlamaWeights& w, const GgufFile& file, const LoadOptions& o) {
