@@ -6,6 +6,8 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <cstring>
+
 namespace maas::cuda {
 
 template <int N>
@@ -36,8 +38,9 @@ __device__ __forceinline__ void load_floats(const __half* p, float* out) {
   if constexpr (N % 8 == 0) {
 #pragma unroll
     for (int i = 0; i < N / 8; ++i) {
-      const uint4 raw = reinterpret_cast<const uint4*>(p)[i];
-      const __half2* h = reinterpret_cast<const __half2*>(&raw);
+      const uint4 raw = reinterpret_cast<const uint4*>(p)[i];  // one 16-byte load
+      __half2 h[4];
+      memcpy(h, &raw, sizeof raw);  // register moves; a pointer cast would break strict aliasing
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
         const float2 f = __half22float2(h[k]);

@@ -244,7 +244,7 @@ TEST(CudaAttention, SplitDecodeOtherShapes) {
 }
 
 // Prefill: fresh prompts, chunks after cached positions (chunked prefill), runs that are not a
-// multiple of the tile, and short runs (<= kDecodeMaxRun) that the split kernel takes.
+// multiple of the tile, and a 5-token run (just above kDecodeMaxRun: still tiled).
 TEST(CudaAttention, TiledPrefillWithCachedPositions) {
   for (KvElem elem : {KvElem::kF32, KvElem::kF16}) {
     for (int32_t head_dim : {64, 128}) {
