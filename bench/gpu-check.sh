@@ -90,7 +90,7 @@ run configure cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAAS_C
 step "build"
 jobs=$(nproc)
 [ "$dry" = 1 ] && jobs=2
-run build ninja -C "$bdir" -j "$jobs" cuda_ops_test cuda_forward_test maas-gpu-bench || return 1
+run build ninja -C "$bdir" -j "$jobs" cuda_ops_test cuda_attention_test cuda_forward_test maas-gpu-bench || return 1
 
 step "gpu tests (ctest -L gpu)"
 (cd "$bdir" && run gpu-tests ctest -L gpu --output-on-failure --timeout 300 -V) || failed+=("gpu-tests")
