@@ -95,6 +95,13 @@ run build ninja -C "$bdir" -j "$jobs" cuda_ops_test cuda_attention_test cuda_for
 step "gpu tests (ctest -L gpu)"
 (cd "$bdir" && run gpu-tests ctest -L gpu --output-on-failure --timeout 300 -V) || failed+=("gpu-tests")
 
+step "attention timing (cuda_attention_test's performance mode: planned vs simple kernel, Llama 3 8B shape)"
+if [ "$dry" = 1 ]; then
+  echo "skipped in the dry run (needs a device)"
+else
+  run attention-perf "$bdir/bin/cuda_attention_test" --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Perf*'
+fi
+
 step "models"
 if [ "$dry" = 1 ]; then preset=tiny; else preset=8b; fi
 for t in bf16 q4_0; do
@@ -113,7 +120,7 @@ done
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total,temperature.gpu,clocks.sm --format=csv
 
 step "summary ($mode, $(( $(date +%s) - t_start )) s)"
-grep -E '^\| .* tok/s|tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
+grep -E '^\| .* tok/s| seqs x .* planned|tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
 if [ ${#failed[@]} -eq 0 ]; then echo "all steps passed"; return 0; fi
 echo "FAILED: ${failed[*]}"
 return 1

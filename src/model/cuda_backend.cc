@@ -211,9 +211,10 @@ class CudaBackend final : public Backend {
     }
     auto plan = cuda::plan_attention(spans, {n_head, kv.n_head_kv(), kv.head_dim()}, 0);
     if (!plan.ok()) return record(plan.status());
-    if (attn_workspace_.bytes() < plan->workspace_bytes) {
+    if (attn_workspace_.bytes() < plan->workspace_bytes) {  // grows by half at least: batches grow a sequence at a time
+      const size_t bytes = std::max(plan->workspace_bytes, attn_workspace_.bytes() + attn_workspace_.bytes() / 2);
       attn_workspace_ = DeviceBuffer();  // free the old one first
-      auto mem = DeviceBuffer::allocate(plan->workspace_bytes);
+      auto mem = DeviceBuffer::allocate(bytes);
       if (!mem.ok()) return record(mem.status());
       attn_workspace_ = std::move(*mem);
     }

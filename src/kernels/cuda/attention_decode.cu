@@ -2,11 +2,12 @@
 // 2023), GQA-aware. Work item (token, KV head g, head chunk, split s): one CTA of kWarps warps
 // takes the positions [s * split_size, min((s + 1) * split_size, pos + 1)) of the token; warp w
 // reads rows w, w + kWarps, ... of K and V once each (lanes on head elements, DPL consecutive
-// dims per lane, vector loads) and scores them against all the chunk's query heads (up to
-// kDecodeHeadsPerCta, kept in registers), with an online softmax per head (Milakov & Gimelshein
-// 2018). The warps' states are merged in shared memory and the CTA writes one partial per query
-// head: m (the max score, base 2), l (sum of 2^(s - m)) and acc (sum of 2^(s - m) V). The reduce
-// kernel then combines the splits the token's position reaches:
+// dims per lane, vector loads, kUnroll rows loaded before any is used) and scores them against
+// all the chunk's query heads (up to kDecodeHeadsPerCta, kept in registers), with an online
+// softmax per head (Milakov & Gimelshein 2018). The warps' states are merged in shared memory
+// and the CTA writes one partial per query head: m (the max score, base 2), l (sum of
+// 2^(s - m)) and acc (sum of 2^(s - m) V). The reduce kernel then combines the splits the
+// token's position reaches:
 //   out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s,  M = max_s m_s.
 // Splits past a token's position exit at once and write nothing: the reduce never reads them.
 // Reference: kernels.h attention_paged (reference/attention_ref.cc).
@@ -81,31 +82,41 @@ __global__ void __launch_bounds__(kWarps * 32) split_decode_kernel(SplitArgs<E> 
 
   const int32_t* table = a.tables + a.table_offset[t];
   const int64_t dkv = static_cast<int64_t>(a.n_head_kv) * a.head_dim;
-  for (int j = begin + warp; j < end; j += kWarps) {
-    const int64_t r = (static_cast<int64_t>(table[j / a.block_size]) * a.block_size + j % a.block_size) * dkv +
-                      static_cast<int64_t>(g) * a.head_dim + d0;
-    float kr[DPL], vr[DPL];
-    if (active) {
-      load_floats<DPL>(a.k + r, kr);
-      load_floats<DPL>(a.v + r, vr);
-    } else {
+  // kUnroll rows per warp per round, all loads first: that many K/V rows in flight per warp.
+  constexpr int kUnroll = DPL <= 4 ? 4 : 2;
+  for (int j0 = begin + warp; j0 < end; j0 += kWarps * kUnroll) {
+    float kr[kUnroll][DPL], vr[kUnroll][DPL];
 #pragma unroll
-      for (int k = 0; k < DPL; ++k) kr[k] = vr[k] = 0.f;
+    for (int u = 0; u < kUnroll; ++u) {
+      const int j = j0 + u * kWarps;
+      if (active && j < end) {
+        const int64_t r = (static_cast<int64_t>(table[j / a.block_size]) * a.block_size + j % a.block_size) * dkv +
+                          static_cast<int64_t>(g) * a.head_dim + d0;
+        load_floats<DPL>(a.k + r, kr[u]);
+        load_floats<DPL>(a.v + r, vr[u]);
+      } else {
+#pragma unroll
+        for (int k = 0; k < DPL; ++k) kr[u][k] = vr[u][k] = 0.f;
+      }
     }
 #pragma unroll
-    for (int h = 0; h < kHeads; ++h) {
-      if (h >= nh) break;  // nh is the same for the whole CTA: no divergence
-      float s = 0.f;
+    for (int u = 0; u < kUnroll; ++u) {
+      if (j0 + u * kWarps >= end) break;  // the same for the whole warp
 #pragma unroll
-      for (int k = 0; k < DPL; ++k) s += qv[h][k] * kr[k];
+      for (int h = 0; h < kHeads; ++h) {
+        if (h >= nh) break;  // nh is the same for the whole CTA: no divergence
+        float s = 0.f;
 #pragma unroll
-      for (int off = 16; off > 0; off /= 2) s += __shfl_xor_sync(0xffffffffu, s, off);
-      const float m_new = fmaxf(m[h], s);
-      const float c = exp2f(m[h] - m_new), e = exp2f(s - m_new);
-      l[h] = l[h] * c + e;
+        for (int k = 0; k < DPL; ++k) s += qv[h][k] * kr[u][k];
 #pragma unroll
-      for (int k = 0; k < DPL; ++k) acc[h][k] = acc[h][k] * c + e * vr[k];
-      m[h] = m_new;
+        for (int off = 16; off > 0; off /= 2) s += __shfl_xor_sync(0xffffffffu, s, off);
+        const float m_new = fmaxf(m[h], s);
+        const float c = exp2f(m[h] - m_new), e = exp2f(s - m_new);
+        l[h] = l[h] * c + e;
+#pragma unroll
+        for (int k = 0; k < DPL; ++k) acc[h][k] = acc[h][k] * c + e * vr[u][k];
+        m[h] = m_new;
+      }
     }
   }
 
@@ -146,10 +157,9 @@ __global__ void __launch_bounds__(kWarps * 32) split_decode_kernel(SplitArgs<E> 
 }
 
 // One CTA per (head, decode slot): combines the splits [0, pos / split_size] of the token.
-__global__ void __launch_bounds__(kReduceThreads) split_reduce_kernel(const float* part_acc, const float* part_ml,
-                                                                     const int32_t* pos, const int32_t* decode_tokens,
-                                                                     int n_head, int head_dim, int split_size,
-                                                                     int max_splits, float* out) {
+__global__ void __launch_bounds__(kReduceThreads)
+    split_reduce_kernel(const float* part_acc, const float* part_ml, const int32_t* pos, const int32_t* decode_tokens,
+                        int n_head, int head_dim, int split_size, int max_splits, float* out) {
   const int h = static_cast<int>(blockIdx.x);
   const int64_t i = blockIdx.y;
   const int64_t t = decode_tokens ? decode_tokens[i] : i;
@@ -191,10 +201,24 @@ SplitArgs<E> split_args(const float* q, int32_t n_head, const DeviceKvLayer& kv,
                         const DeviceAttentionPlan& plan, float scale) {
   float* part_acc = plan.workspace;
   float* part_ml = part_acc + plan.n_decode * n_head * static_cast<int64_t>(plan.max_splits) * kv.head_dim;
-  return {q,           static_cast<const E*>(kv.k), static_cast<const E*>(kv.v), n_head,       kv.n_head_kv,
-          kv.head_dim, kv.block_size,               plan.split_size,             plan.max_splits, tokens.pos,
-          tokens.table_offset, tokens.tables,       plan.decode_tokens,          scale * kLog2e, part_acc,
-          part_ml};
+  SplitArgs<E> a;
+  a.q = q;
+  a.k = static_cast<const E*>(kv.k);
+  a.v = static_cast<const E*>(kv.v);
+  a.n_head = n_head;
+  a.n_head_kv = kv.n_head_kv;
+  a.head_dim = kv.head_dim;
+  a.block_size = kv.block_size;
+  a.split_size = plan.split_size;
+  a.max_splits = plan.max_splits;
+  a.pos = tokens.pos;
+  a.table_offset = tokens.table_offset;
+  a.tables = tokens.tables;
+  a.decode_tokens = plan.decode_tokens;
+  a.scale_log2 = scale * kLog2e;
+  a.part_acc = part_acc;
+  a.part_ml = part_ml;
+  return a;
 }
 
 }  // namespace

@@ -20,9 +20,9 @@ Status check_attention_shape(const AttentionShape& s) {
                   s.head_dim <= kAttentionMaxHeadDim;
   if (ok) return Status::Ok();
   return invalid_argument("CUDA attention: " + std::to_string(s.n_head) + " heads over " + std::to_string(s.n_head_kv) +
-                          " KV heads of head_dim " + std::to_string(s.head_dim) + " (needs n_head / n_head_kv <= " +
-                          std::to_string(kPrefillTileRows) + ", head_dim a multiple of 8 up to " +
-                          std::to_string(kAttentionMaxHeadDim) + ")");
+                          " KV heads of head_dim " + std::to_string(s.head_dim) +
+                          " (needs n_head / n_head_kv <= " + std::to_string(kPrefillTileRows) +
+                          ", head_dim a multiple of 8 up to " + std::to_string(kAttentionMaxHeadDim) + ")");
 }
 
 int32_t attention_split_size(int32_t ctx_bound) {
@@ -53,8 +53,8 @@ StatusOr<AttentionPlan> plan_attention(const std::vector<AttentionSeqSpan>& seqs
   int64_t longest = 0;
   for (const AttentionSeqSpan& s : seqs) {
     if (s.n_tokens < 1 || s.n_past < 0) {
-      return invalid_argument("CUDA attention plan: a sequence of " + std::to_string(s.n_tokens) + " new tokens after " +
-                              std::to_string(s.n_past));
+      return invalid_argument("CUDA attention plan: a sequence of " + std::to_string(s.n_tokens) +
+                              " new tokens after " + std::to_string(s.n_past));
     }
     longest = std::max<int64_t>(longest, static_cast<int64_t>(s.n_past) + s.n_tokens);
   }

@@ -14,8 +14,8 @@ const AttentionShape kLlama8b{32, 8, 128};  // n_gqa 4: 16 tokens per prefill ti
 TEST(AttentionPlan, SplitSizeGrowsWithTheContextBound) {
   EXPECT_EQ(attention_split_size(1), kSplitMinPositions);
   EXPECT_EQ(attention_split_size(1024), 256);
-  EXPECT_EQ(attention_split_size(8192), 256);   // 32 splits
-  EXPECT_EQ(attention_split_size(8193), 320);   // ceil(8193 / 32) = 257 -> a multiple of 64
+  EXPECT_EQ(attention_split_size(8192), 256);  // 32 splits
+  EXPECT_EQ(attention_split_size(8193), 320);  // ceil(8193 / 32) = 257 -> a multiple of 64
   EXPECT_EQ(attention_split_size(16384), 512);
   EXPECT_EQ(attention_split_size(131072), 4096);
   for (int32_t ctx : {1, 100, 1000, 4097, 16383, 100000, 131072}) {
@@ -95,8 +95,8 @@ TEST(AttentionPlan, MixedBatchDispatchesPerSequence) {
 }
 
 TEST(AttentionPlan, EveryTokenIsInExactlyOneKernel) {
-  for (const AttentionShape& shape : {AttentionShape{8, 8, 64}, AttentionShape{32, 8, 128}, AttentionShape{64, 8, 128},
-                                      AttentionShape{48, 1, 64}}) {
+  for (const AttentionShape& shape :
+       {AttentionShape{8, 8, 64}, AttentionShape{32, 8, 128}, AttentionShape{64, 8, 128}, AttentionShape{48, 1, 64}}) {
     const std::vector<AttentionSeqSpan> seqs = {{0, 200}, {10, 4}, {10, 5}, {99, 1}, {0, 1}, {1000, 65}};
     auto plan = plan_attention(seqs, shape, 4096);
     ASSERT_TRUE(plan.ok());
@@ -119,10 +119,10 @@ TEST(AttentionPlan, RefusesShapesTheKernelsDoNotTake) {
   EXPECT_TRUE(check_attention_shape({32, 8, 128}).ok());
   EXPECT_TRUE(check_attention_shape({64, 8, 256}).ok());
   EXPECT_TRUE(check_attention_shape({12, 3, 96}).ok());
-  EXPECT_FALSE(check_attention_shape({32, 8, 264}).ok());  // head_dim > 256
-  EXPECT_FALSE(check_attention_shape({32, 8, 100}).ok());  // not a multiple of 8
-  EXPECT_FALSE(check_attention_shape({30, 8, 128}).ok());  // n_head not a multiple of n_head_kv
-  EXPECT_FALSE(check_attention_shape({128, 1, 128}).ok()); // 128 query heads per group > 64 rows
+  EXPECT_FALSE(check_attention_shape({32, 8, 264}).ok());   // head_dim > 256
+  EXPECT_FALSE(check_attention_shape({32, 8, 100}).ok());   // not a multiple of 8
+  EXPECT_FALSE(check_attention_shape({30, 8, 128}).ok());   // n_head not a multiple of n_head_kv
+  EXPECT_FALSE(check_attention_shape({128, 1, 128}).ok());  // 128 query heads per group > 64 rows
   EXPECT_FALSE(check_attention_shape({32, 0, 128}).ok());
   EXPECT_EQ(plan_attention({{0, 1}}, {32, 8, 100}, 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(plan_attention({{0, 0}}, kLlama8b, 0).status().code(), StatusCode::kInvalidArgument);

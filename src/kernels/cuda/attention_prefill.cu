@@ -120,7 +120,8 @@ __global__ void __launch_bounds__(kThreads) tiled_prefill_kernel(TileArgs<E> a) 
       tile_max = fmaxf(tile_max, s[k]);
     }
     // The row's kThreadsPerRow threads are adjacent lanes.
-    for (int off = 1; off < kThreadsPerRow; off *= 2) tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, off));
+    for (int off = 1; off < kThreadsPerRow; off *= 2)
+      tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, off));
     const float m_new = fmaxf(m, tile_max);  // finite: the first tile holds position 0 <= row_pos
     const float corr = exp2f(m - m_new);
     float p_sum = 0.f;
@@ -159,9 +160,10 @@ __global__ void __launch_bounds__(kThreads) tiled_prefill_kernel(TileArgs<E> a) 
 template <typename E, int kDims>
 Status launch(const TileArgs<E>& a, int64_t n_tiles) {
   const size_t bytes = shared_bytes(a.head_dim);
-  const cudaError_t e =
-      cudaFuncSetAttribute(tiled_prefill_kernel<E, kDims>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
-  if (e != cudaSuccess) return internal_error(std::string("CUDA tiled attention: shared memory: ") + cudaGetErrorString(e));
+  const cudaError_t e = cudaFuncSetAttribute(tiled_prefill_kernel<E, kDims>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  if (e != cudaSuccess)
+    return internal_error(std::string("CUDA tiled attention: shared memory: ") + cudaGetErrorString(e));
   const dim3 grid(static_cast<unsigned>(n_tiles), static_cast<unsigned>(a.n_head_kv));
   tiled_prefill_kernel<E, kDims><<<grid, kThreads, bytes>>>(a);
   return Status::Ok();
@@ -177,10 +179,21 @@ Status launch_for_head_dim(const TileArgs<E>& a, int64_t n_tiles) {
 template <typename E>
 TileArgs<E> tile_args(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
                       const DeviceAttentionPlan& plan, float scale, float* out) {
-  return {q,          static_cast<const E*>(kv.k), static_cast<const E*>(kv.v), n_head,
-          kv.n_head_kv, kv.head_dim,               kv.block_size,               tokens.pos,
-          tokens.table_offset, tokens.tables,      plan.prefill_tiles,          scale * kLog2e,
-          out};
+  TileArgs<E> a;
+  a.q = q;
+  a.k = static_cast<const E*>(kv.k);
+  a.v = static_cast<const E*>(kv.v);
+  a.n_head = n_head;
+  a.n_head_kv = kv.n_head_kv;
+  a.head_dim = kv.head_dim;
+  a.block_size = kv.block_size;
+  a.pos = tokens.pos;
+  a.table_offset = tokens.table_offset;
+  a.tables = tokens.tables;
+  a.tiles = plan.prefill_tiles;
+  a.scale_log2 = scale * kLog2e;
+  a.out = out;
+  return a;
 }
 
 }  // namespace
@@ -188,7 +201,8 @@ TileArgs<E> tile_args(const float* q, int32_t n_head, const DeviceKvLayer& kv, c
 Status tiled_prefill_attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
                                const DeviceAttentionPlan& plan, float scale, float* out) {
   if (plan.n_tiles <= 0) return Status::Ok();
-  if (plan.n_tiles > INT32_MAX) return invalid_argument("CUDA tiled attention: " + std::to_string(plan.n_tiles) + " tiles");
+  if (plan.n_tiles > INT32_MAX)
+    return invalid_argument("CUDA tiled attention: " + std::to_string(plan.n_tiles) + " tiles");
   Status s = kv.elem == KvElem::kF32
                  ? launch_for_head_dim(tile_args<float>(q, n_head, kv, tokens, plan, scale, out), plan.n_tiles)
                  : launch_for_head_dim(tile_args<__half>(q, n_head, kv, tokens, plan, scale, out), plan.n_tiles);

@@ -13,8 +13,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <numeric>
 #include <random>
 #include <string>
@@ -118,7 +120,9 @@ class Step {
   float scale() const { return 1.f / std::sqrt(static_cast<float>(shape_.head_dim)); }
   const std::vector<AttentionSeqSpan>& seqs() const { return seqs_; }
   AttentionShape attention_shape() const { return {shape_.n_head, shape_.n_head_kv, shape_.head_dim}; }
-  DeviceKvLayer layer() const { return {dk_.data(), dv_.data(), shape_.elem, shape_.block_size, shape_.n_head_kv, shape_.head_dim}; }
+  DeviceKvLayer layer() const {
+    return {dk_.data(), dv_.data(), shape_.elem, shape_.block_size, shape_.n_head_kv, shape_.head_dim};
+  }
   DeviceTokens tokens() const {
     return {static_cast<const int32_t*>(dpos_.data()), static_cast<const int32_t*>(doff_.data()),
             static_cast<const int32_t*>(dtables_.data()), n()};
@@ -144,10 +148,19 @@ class Step {
     for (size_t s = 0; s < seqs_.size(); ++s) {
       for (int32_t g = 0; g < shape_.n_head_kv; ++g) {
         const int64_t first = t * dq() + static_cast<int64_t>(g) * n_gqa * hd;
-        ref::attention_paged({.q = &q_[first], .out = &want[first], .stride = dq(), .n_heads = n_gqa, .head_dim = hd,
-                              .pos0 = seqs_[s].n_past, .n_tokens = seqs_[s].n_tokens, .scale = scale()},
-                             {.k = k_.data() + g * hd, .v = v_.data() + g * hd, .row_stride = dkv(),
-                              .block_table = &tables_[table_offset_[t]], .block_size = shape_.block_size});
+        ref::attention_paged({.q = &q_[first],
+                              .out = &want[first],
+                              .stride = dq(),
+                              .n_heads = n_gqa,
+                              .head_dim = hd,
+                              .pos0 = seqs_[s].n_past,
+                              .n_tokens = seqs_[s].n_tokens,
+                              .scale = scale()},
+                             {.k = k_.data() + g * hd,
+                              .v = v_.data() + g * hd,
+                              .row_stride = dkv(),
+                              .block_table = &tables_[table_offset_[t]],
+                              .block_size = shape_.block_size});
       }
       t += seqs_[s].n_tokens;
     }
@@ -235,9 +248,9 @@ TEST(CudaAttention, SplitDecodeAtLongContexts) {
 // Block sizes other than 16 and a head_dim that is neither 64 nor 128; more query heads per
 // group than one split CTA holds (16 > kDecodeHeadsPerCta: two head chunks).
 TEST(CudaAttention, SplitDecodeOtherShapes) {
-  for (const Shape& shape : {Shape{8, 2, 128, 32, KvElem::kF16}, Shape{8, 2, 64, 7, KvElem::kF32},
-                             Shape{6, 2, 96, 5, KvElem::kF16}, Shape{32, 2, 128, 16, KvElem::kF16},
-                             Shape{16, 2, 256, 16, KvElem::kF32}}) {
+  for (const Shape& shape :
+       {Shape{8, 2, 128, 32, KvElem::kF16}, Shape{8, 2, 64, 7, KvElem::kF32}, Shape{6, 2, 96, 5, KvElem::kF16},
+        Shape{32, 2, 128, 16, KvElem::kF16}, Shape{16, 2, 256, 16, KvElem::kF32}}) {
     Step step(shape, {{3000, 1}, {77, 1}, {1, 1}}, {}, 7);
     run_and_check(step, upload_plan(step, 0), "decode, " + shape.name());
   }
@@ -262,9 +275,9 @@ TEST(CudaAttention, TiledPrefillWithCachedPositions) {
 // One launch mixing decode tokens, prefill chunks and short runs, sequences of very different
 // lengths, odd block sizes, head_dim 256 and 16 query heads per group.
 TEST(CudaAttention, MixedBatch) {
-  for (const Shape& shape : {Shape{8, 2, 128, 16, KvElem::kF16}, Shape{2, 2, 64, 32, KvElem::kF32},
-                             Shape{16, 2, 128, 7, KvElem::kF16}, Shape{32, 2, 64, 16, KvElem::kF32},
-                             Shape{8, 2, 256, 16, KvElem::kF16}}) {
+  for (const Shape& shape :
+       {Shape{8, 2, 128, 16, KvElem::kF16}, Shape{2, 2, 64, 32, KvElem::kF32}, Shape{16, 2, 128, 7, KvElem::kF16},
+        Shape{32, 2, 64, 16, KvElem::kF32}, Shape{8, 2, 256, 16, KvElem::kF16}}) {
     Step step(shape, {{700, 1}, {300, 37}, {2000, 3}, {0, 16}, {5, 1}, {5000, 1}, {0, 1}, {128, 200}}, {}, 300);
     const DevicePlan plan = upload_plan(step, 0);
     EXPECT_GT(plan.plan.n_decode(), 0);
@@ -299,10 +312,92 @@ TEST(CudaAttention, RefusesASmallWorkspaceAndBadShapes) {
   small.workspace_bytes -= 4;
   auto out = DeviceBuffer::allocate(static_cast<size_t>(step.dq()) * sizeof(float));
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(attention(step.q(), 8, step.layer(), step.tokens(), small, step.scale(), static_cast<float*>(out->data())).code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(attention(step.q(), 7, step.layer(), step.tokens(), plan.view(), step.scale(), static_cast<float*>(out->data())).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      attention(step.q(), 8, step.layer(), step.tokens(), small, step.scale(), static_cast<float*>(out->data())).code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      attention(step.q(), 7, step.layer(), step.tokens(), plan.view(), step.scale(), static_cast<float*>(out->data()))
+          .code(),
+      StatusCode::kInvalidArgument);
+}
+
+// Performance mode (disabled by default; the device check runs it): Llama 3 8B's attention shape
+// (32 heads over 8 KV heads, head_dim 128, F16 cache, 16-slot blocks) timed in the planned form
+// and the simple one on the same step, whose outputs must agree (same tolerance as above). Prints
+// microseconds per call and the KV bytes read per second (each cached row once per KV group).
+// Run: cuda_attention_test --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Perf*'
+struct PerfCase {
+  int32_t n_seqs, n_past, n_tokens;  // n_seqs sequences of n_tokens new tokens after n_past
+};
+
+double time_us(const std::function<Status()>& launch) {
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(launch().ok());
+  EXPECT_TRUE(synchronize().ok());
+  constexpr int kIters = 20;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kIters; ++i) EXPECT_TRUE(launch().ok());
+  EXPECT_TRUE(synchronize().ok());
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kIters;
+}
+
+TEST(CudaAttention, DISABLED_PerfLlama8bShape) {
+  const int32_t n_head = 32, n_head_kv = 8, hd = 128, bs = 16;
+  const int64_t dq = n_head * hd, dkv = n_head_kv * hd;
+  for (const PerfCase& c : {PerfCase{1, 1023, 1}, PerfCase{1, 16383, 1}, PerfCase{16, 1023, 1}, PerfCase{16, 4095, 1},
+                            PerfCase{64, 1023, 1}, PerfCase{256, 1023, 1}, PerfCase{1, 0, 512}, PerfCase{4, 0, 512},
+                            PerfCase{1, 3584, 512}}) {
+    const int32_t len = c.n_past + c.n_tokens, per_seq = (len + bs - 1) / bs;
+    std::vector<AttentionSeqSpan> spans;
+    std::vector<int32_t> pos, off, tables;
+    for (int32_t s = 0; s < c.n_seqs; ++s) {
+      spans.push_back({c.n_past, c.n_tokens});
+      for (int32_t j = 0; j < c.n_tokens; ++j) {
+        pos.push_back(c.n_past + j);
+        off.push_back(s * per_seq);
+      }
+      for (int32_t b = 0; b < per_seq; ++b) tables.push_back(s * per_seq + b);
+    }
+    const int64_t n = static_cast<int64_t>(pos.size());
+    const size_t cache = static_cast<size_t>(c.n_seqs) * per_seq * bs * dkv;
+    std::vector<uint16_t> kv_host(cache);
+    std::mt19937 rng(1);
+    for (uint16_t& x : kv_host) x = fp32_to_fp16(static_cast<float>(static_cast<int32_t>(rng() % 2001) - 1000) / 500.f);
+    DeviceBuffer k = upload(kv_host), v = upload(kv_host),
+                 q = upload(random_floats(static_cast<size_t>(n * dq), 9, 1.f));
+    DeviceBuffer dpos = upload(pos), doff = upload(off), dtab = upload(tables);
+    auto out_planned = DeviceBuffer::allocate(static_cast<size_t>(n * dq) * sizeof(float));
+    auto out_simple = DeviceBuffer::allocate(static_cast<size_t>(n * dq) * sizeof(float));
+    ASSERT_TRUE(out_planned.ok() && out_simple.ok());
+    const DeviceKvLayer layer{k.data(), v.data(), KvElem::kF16, bs, n_head_kv, hd};
+    const DeviceTokens tokens{static_cast<const int32_t*>(dpos.data()), static_cast<const int32_t*>(doff.data()),
+                              static_cast<const int32_t*>(dtab.data()), n};
+    auto plan = plan_attention(spans, {n_head, n_head_kv, hd}, 0);
+    ASSERT_TRUE(plan.ok());
+    DeviceBuffer indices = upload(plan->device_indices());
+    DeviceBuffer workspace = upload(std::vector<float>(std::max<size_t>(plan->workspace_bytes / sizeof(float), 1)));
+    const DeviceAttentionPlan dplan = device_plan(*plan, static_cast<const int32_t*>(indices.data()),
+                                                  static_cast<float*>(workspace.data()), workspace.bytes());
+    const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+    const float* qp = static_cast<const float*>(q.data());
+    const double planned = time_us(
+        [&] { return attention(qp, n_head, layer, tokens, dplan, scale, static_cast<float*>(out_planned->data())); });
+    const double simple =
+        time_us([&] { return attention(qp, n_head, layer, tokens, scale, static_cast<float*>(out_simple->data())); });
+    std::vector<float> a(static_cast<size_t>(n * dq)), b(a.size());
+    ASSERT_TRUE(out_planned->download(a.data(), a.size() * sizeof(float)).ok());
+    ASSERT_TRUE(out_simple->download(b.data(), b.size() * sizeof(float)).ok());
+    size_t bad = 0;
+    for (size_t i = 0; i < a.size(); ++i) bad += !(std::fabs(a[i] - b[i]) <= kTolerance * (1 + std::fabs(b[i])));
+    EXPECT_EQ(bad, 0u);
+    // Bytes the planned form must read at least: every cached row a token attends to, K and V,
+    // once per sequence (decode tokens) or per tile (prefill; counted here once per sequence).
+    const double bytes = static_cast<double>(c.n_seqs) * len * dkv * 2 * 2;
+    std::printf(
+        "  %3d seqs x %3d tokens after %5d: planned %9.1f us (%7.1f GB/s of KV, %lld decode, %lld tiles, "
+        "%d splits of %d), simple %9.1f us, %.1fx\n",
+        c.n_seqs, c.n_tokens, c.n_past, planned, bytes / planned * 1e-3, static_cast<long long>(plan->n_decode()),
+        static_cast<long long>(plan->n_tiles()), plan->max_splits, plan->split_size, simple, simple / planned);
+  }
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // (this machine, CI). Not a CUDA implementation: only the subset the attention kernels use.
 //
 // Model: a launch runs its CTAs one after another; a CTA's CUDA threads are fibers on the calling
-// thread (own stacks, switched by emu_switch, switch_x86_64.S), each running until it reaches a
+// thread (own stacks, switched by emu_switch, switch_x86_64.cc), each running until it reaches a
 // barrier: __syncthreads waits for the CTA, __shfl_xor_sync exchanges through a per-warp barrier.
 // __shared__ becomes `static` (one CTA at a time), dynamic shared memory a buffer filled with NaN
 // before each launch; device memory is host memory (device_emu.cc). Kernel sources are rewritten
@@ -28,13 +28,27 @@ struct dim3 {
   unsigned x, y, z;
   dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}  // NOLINT: as CUDA's
 };
-struct EmuIndex { unsigned x, y, z; };
-struct float2 { float x, y; };
-struct float4 { float x, y, z, w; };
-struct uint2 { unsigned x, y; };
-struct uint4 { unsigned x, y, z, w; };
-struct __half { uint16_t bits; };
-struct __half2 { __half x, y; };
+struct EmuIndex {
+  unsigned x, y, z;
+};
+struct float2 {
+  float x, y;
+};
+struct float4 {
+  float x, y, z, w;
+};
+struct uint2 {
+  unsigned x, y;
+};
+struct uint4 {
+  unsigned x, y, z, w;
+};
+struct __half {
+  uint16_t bits;
+};
+struct __half2 {
+  __half x, y;
+};
 inline float __half2float(__half h) { return maas::fp16_to_fp32(h.bits); }
 inline float2 __half22float2(__half2 h) { return {__half2float(h.x), __half2float(h.y)}; }
 using std::max;
@@ -97,9 +111,9 @@ inline void start_fiber(Fiber& f) {
   f.stack.resize(size_t{1} << 18);
   uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.data()) + f.stack.size()) & ~uintptr_t{15};
   void** sp = reinterpret_cast<void**>(top);
-  *--sp = nullptr;                                  // fiber_entry's return address (never used)
-  *--sp = reinterpret_cast<void*>(&fiber_entry);    // where emu_switch's ret goes
-  for (int r = 0; r < 6; ++r) *--sp = nullptr;      // rbp rbx r12 r13 r14 r15
+  *--sp = nullptr;                                // fiber_entry's return address (never used)
+  *--sp = reinterpret_cast<void*>(&fiber_entry);  // where emu_switch's ret goes
+  for (int r = 0; r < 6; ++r) *--sp = nullptr;    // rbp rbx r12 r13 r14 r15
   f.sp = sp;
 }
 

@@ -35,7 +35,8 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
 StatusOr<DeviceBuffer> DeviceBuffer::allocate(size_t bytes) {
   DeviceBuffer b;
   b.data_ = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);  // cudaMalloc's alignment
-  if (b.data_ == nullptr) return resource_exhausted("emulated device: cannot allocate " + std::to_string(bytes) + " bytes");
+  if (b.data_ == nullptr)
+    return resource_exhausted("emulated device: cannot allocate " + std::to_string(bytes) + " bytes");
   std::memset(b.data_, 0xAB, bytes);
   b.bytes_ = bytes;
   return b;
