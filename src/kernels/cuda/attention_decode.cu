@@ -47,6 +47,46 @@ __device__ __forceinline__ int64_t partial_index(int64_t i, int n_head, int h, i
   return (i * n_head + h) * max_splits + s;
 }
 
+// Merges the kWarps warps' states per query head in shared memory (a warp without a position
+// has m = -inf, l = 0, acc = 0; warp 0 always has the split's first position, so the merged max
+// is finite) and writes the CTA's partials: head h's at index first + h * max_splits.
+template <int DPL>
+__device__ void write_partials(const float (&m)[kHeads], const float (&l)[kHeads], const float (&acc)[kHeads][DPL],
+                               int nh, int head_dim, int64_t first, int max_splits, float* part_acc, float* part_ml) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, d0 = lane * DPL;
+  __shared__ float s_m[kWarps][kHeads], s_l[kWarps][kHeads];
+  __shared__ float s_acc[kWarps][kHeads][32 * DPL];
+#pragma unroll
+  for (int h = 0; h < kHeads; ++h) {
+    if (lane == 0) {
+      s_m[warp][h] = m[h];
+      s_l[warp][h] = l[h];
+    }
+#pragma unroll
+    for (int k = 0; k < DPL; ++k) s_acc[warp][h][d0 + k] = acc[h][k];
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < nh * head_dim; idx += kWarps * 32) {
+    const int h = idx / head_dim, d = idx % head_dim;
+    float mx = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) mx = fmaxf(mx, s_m[w][h]);
+    float sum = 0.f, out = 0.f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float c = exp2f(s_m[w][h] - mx);
+      sum += s_l[w][h] * c;
+      out += s_acc[w][h][d] * c;
+    }
+    const int64_t pi = first + static_cast<int64_t>(h) * max_splits;
+    part_acc[pi * head_dim + d] = out;
+    if (d == 0) {
+      part_ml[2 * pi] = mx;
+      part_ml[2 * pi + 1] = sum;
+    }
+  }
+}
+
 template <typename E, int DPL>
 __global__ void __launch_bounds__(kWarps * 32) split_decode_kernel(SplitArgs<E> a) {
   const int64_t i = blockIdx.z;
@@ -120,40 +160,9 @@ __global__ void __launch_bounds__(kWarps * 32) split_decode_kernel(SplitArgs<E> 
     }
   }
 
-  // Merge the warps' states (a warp without a position has m = -inf, l = 0, acc = 0; warp 0
-  // always has position `begin`, so the merged max is finite).
-  __shared__ float s_m[kWarps][kHeads], s_l[kWarps][kHeads];
-  __shared__ float s_acc[kWarps][kHeads][32 * DPL];
-#pragma unroll
-  for (int h = 0; h < kHeads; ++h) {
-    if (lane == 0) {
-      s_m[warp][h] = m[h];
-      s_l[warp][h] = l[h];
-    }
-#pragma unroll
-    for (int k = 0; k < DPL; ++k) s_acc[warp][h][d0 + k] = acc[h][k];
-  }
-  __syncthreads();
-  const int split = static_cast<int>(blockIdx.x);
-  for (int idx = threadIdx.x; idx < nh * a.head_dim; idx += kWarps * 32) {
-    const int h = idx / a.head_dim, d = idx % a.head_dim;
-    float mx = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) mx = fmaxf(mx, s_m[w][h]);
-    float sum = 0.f, out = 0.f;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
-      const float c = exp2f(s_m[w][h] - mx);
-      sum += s_l[w][h] * c;
-      out += s_acc[w][h][d] * c;
-    }
-    const int64_t pi = partial_index(i, a.n_head, h0 + h, a.max_splits, split);
-    a.part_acc[pi * a.head_dim + d] = out;
-    if (d == 0) {
-      a.part_ml[2 * pi] = mx;
-      a.part_ml[2 * pi + 1] = sum;
-    }
-  }
+  write_partials<DPL>(m, l, acc, nh, a.head_dim,
+                      partial_index(i, a.n_head, h0, a.max_splits, static_cast<int>(blockIdx.x)), a.max_splits,
+                      a.part_acc, a.part_ml);
 }
 
 // One CTA per (head, decode slot): combines the splits [0, pos / split_size] of the token.
