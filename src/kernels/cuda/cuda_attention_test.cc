@@ -246,11 +246,12 @@ TEST(CudaAttention, SplitDecodeAtLongContexts) {
 }
 
 // Block sizes other than 16 and a head_dim that is neither 64 nor 128; more query heads per
-// group than one split CTA holds (16 > kDecodeHeadsPerCta: two head chunks).
+// group than one split CTA holds (16 and 12 > kDecodeHeadsPerCta: two head chunks, the second
+// full or not).
 TEST(CudaAttention, SplitDecodeOtherShapes) {
   for (const Shape& shape :
        {Shape{8, 2, 128, 32, KvElem::kF16}, Shape{8, 2, 64, 7, KvElem::kF32}, Shape{6, 2, 96, 5, KvElem::kF16},
-        Shape{32, 2, 128, 16, KvElem::kF16}, Shape{16, 2, 256, 16, KvElem::kF32}}) {
+        Shape{32, 2, 128, 16, KvElem::kF16}, Shape{16, 2, 256, 16, KvElem::kF32}, Shape{24, 2, 64, 16, KvElem::kF16}}) {
     Step step(shape, {{3000, 1}, {77, 1}, {1, 1}}, {}, 7);
     run_and_check(step, upload_plan(step, 0), "decode, " + shape.name());
   }
@@ -273,11 +274,12 @@ TEST(CudaAttention, TiledPrefillWithCachedPositions) {
 }
 
 // One launch mixing decode tokens, prefill chunks and short runs, sequences of very different
-// lengths, odd block sizes, head_dim 256 and 16 query heads per group.
+// lengths, odd block sizes, head_dim 96 and 256, 16 query heads per group, and 3 (21-token
+// tiles of 63 rows).
 TEST(CudaAttention, MixedBatch) {
   for (const Shape& shape :
        {Shape{8, 2, 128, 16, KvElem::kF16}, Shape{2, 2, 64, 32, KvElem::kF32}, Shape{16, 2, 128, 7, KvElem::kF16},
-        Shape{32, 2, 64, 16, KvElem::kF32}, Shape{8, 2, 256, 16, KvElem::kF16}}) {
+        Shape{32, 2, 64, 16, KvElem::kF32}, Shape{8, 2, 256, 16, KvElem::kF16}, Shape{6, 2, 96, 5, KvElem::kF32}}) {
     Step step(shape, {{700, 1}, {300, 37}, {2000, 3}, {0, 16}, {5, 1}, {5000, 1}, {0, 1}, {128, 200}}, {}, 300);
     const DevicePlan plan = upload_plan(step, 0);
     EXPECT_GT(plan.plan.n_decode(), 0);
