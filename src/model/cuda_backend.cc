@@ -211,7 +211,8 @@ class CudaBackend final : public Backend {
     }
     auto plan = cuda::plan_attention(spans, {n_head, kv.n_head_kv(), kv.head_dim()}, 0);
     if (!plan.ok()) return record(plan.status());
-    if (attn_workspace_.bytes() < plan->workspace_bytes) {  // grows by half at least: batches grow a sequence at a time
+    // The workspace grows by half at least: batches grow a sequence at a time.
+    if (attn_workspace_.bytes() < plan->workspace_bytes) {
       const size_t bytes = std::max(plan->workspace_bytes, attn_workspace_.bytes() + attn_workspace_.bytes() / 2);
       attn_workspace_ = DeviceBuffer();  // free the old one first
       auto mem = DeviceBuffer::allocate(bytes);

@@ -1,12 +1,12 @@
 // attention.cu — causal attention with grouped KV heads over the paged KV cache.
 // The planned form (cuda_ops.h, attention_plan.h) dispatches to attention_decode.cu (split along
-// the sequence) and attention_prefill.cu (tiled); this file checks its arguments. The simple form,
-// kept as the device-side baseline, does decode and
-// prefill alike: one warp per (token, query head), lanes on head elements d = lane + 32 i. The
-// warp walks the token's positions 0 .. pos in order: score = scale * q · K[j] (a warp sum), then
-// the online softmax (Milakov & Gimelshein 2018) rescales the running max, denominator and
-// V accumulator, so no score row is ever stored, whatever the context. Reference: kernels.h
-// attention_paged (reference/attention_ref.cc).
+// the sequence) and attention_prefill.cu (tiled); this file checks its arguments. The simple
+// form, kept as the device-side baseline, does decode and prefill alike: one warp per (token,
+// query head), lanes on head elements d = lane + 32 i. The warp walks the token's positions
+// 0 .. pos in order: score = scale * q · K[j] (a warp sum), then the online softmax (Milakov &
+// Gimelshein 2018) rescales the running max, denominator and V accumulator, so no score row is
+// ever stored, whatever the context. Reference: kernels.h attention_paged
+// (reference/attention_ref.cc).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
