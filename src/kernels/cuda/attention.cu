@@ -110,6 +110,9 @@ Status attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const 
                             " bytes for a plan that needs " + std::to_string(needed));
   }
   RETURN_IF_ERROR(split_decode_attention(q, n_head, kv, tokens, plan, scale, out));
+  if (plan.prefill_mma && mma_prefill_takes(kv.head_dim)) {
+    return mma_prefill_attention(q, n_head, kv, tokens, plan, scale, out);
+  }
   return tiled_prefill_attention(q, n_head, kv, tokens, plan, scale, out);
 }
 

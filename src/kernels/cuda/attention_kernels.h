@@ -18,4 +18,10 @@ Status split_decode_attention(const float* q, int32_t n_head, const DeviceKvLaye
 Status tiled_prefill_attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
                                const DeviceAttentionPlan& plan, float scale, float* out);
 
+// attention_prefill_mma.cu: the plan's prefill tiles on tensor cores (head_dim 64 or 128 only:
+// mma_prefill_takes).
+bool mma_prefill_takes(int32_t head_dim);
+Status mma_prefill_attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
+                             const DeviceAttentionPlan& plan, float scale, float* out);
+
 }  // namespace maas::cuda

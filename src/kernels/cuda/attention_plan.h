@@ -15,7 +15,8 @@
 //   - tiled prefill (attention_prefill.cu, FlashAttention-2 style): sequences with more new tokens,
 //     in tiles of tile_tokens consecutive tokens of one sequence x all n_gqa query heads of a KV
 //     group (kPrefillTileRows query rows), against KV tiles staged in shared memory, causal mask,
-//     online softmax; the score matrix is never stored.
+//     online softmax; the score matrix is never stored. In float, or on tensor cores
+//     (attention_prefill_mma.cu, DeviceAttentionPlan::prefill_mma).
 // Why per sequence: a long run amortises each K/V read over its tile's query rows, which the split
 // kernel (one token per work item) cannot; a short run at a long context would leave the tiled
 // kernel with n_head_kv CTAs walking the whole context, where the split kernel spreads it over

@@ -34,6 +34,11 @@ namespace {
 
 constexpr int kSkipped = 77;
 constexpr double kTolerance = 1e-4;
+// The tensor-core prefill (DeviceAttentionPlan::prefill_mma) rounds q (scaled), K, V and the
+// probabilities to half (relative 2^-11 each): scores off by ~1e-3 of sum |q_i k_i| (< ~20 here,
+// in base-2 units), so weights off by up to ~1%, outputs (|v| < 6) by a few 1e-3 (the CPU
+// emulation, which rounds the same way, saw at most 2.7e-3).
+constexpr double kMmaTolerance = 1e-2;
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float sigma) {
   std::mt19937 rng(seed);
@@ -180,9 +185,12 @@ class Step {
 struct DevicePlan {
   AttentionPlan plan;
   DeviceBuffer indices, workspace;
+  bool mma = false;  // prefill tiles on tensor cores
   DeviceAttentionPlan view() const {
-    return device_plan(plan, static_cast<const int32_t*>(indices.data()), static_cast<float*>(workspace.data()),
-                       workspace.bytes());
+    DeviceAttentionPlan d = device_plan(plan, static_cast<const int32_t*>(indices.data()),
+                                        static_cast<float*>(workspace.data()), workspace.bytes());
+    d.prefill_mma = mma;
+    return d;
   }
 };
 DevicePlan upload_plan(const Step& step, int32_t ctx_bound) {
@@ -196,7 +204,7 @@ DevicePlan upload_plan(const Step& step, int32_t ctx_bound) {
 }
 
 // Runs the planned attention and checks it against the reference; returns the largest error.
-double run_and_check(const Step& step, const DevicePlan& plan, const std::string& what) {
+double run_and_check(const Step& step, const DevicePlan& plan, const std::string& what, double tolerance = kTolerance) {
   auto out = DeviceBuffer::allocate(static_cast<size_t>(step.n() * step.dq()) * sizeof(float));
   EXPECT_TRUE(out.ok());
   Status s = attention(step.q(), step.attention_shape().n_head, step.layer(), step.tokens(), plan.view(), step.scale(),
@@ -211,7 +219,7 @@ double run_and_check(const Step& step, const DevicePlan& plan, const std::string
   size_t bad = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     const double err = std::fabs(static_cast<double>(got[i]) - want[i]);
-    if (!(err <= kTolerance * (1 + std::fabs(want[i])))) {  // NaN fails too
+    if (!(err <= tolerance * (1 + std::fabs(want[i])))) {  // NaN fails too
       if (bad++ < 5) {
         ADD_FAILURE() << what << ": element " << i << " (token " << i / step.dq() << ", head "
                       << (i % step.dq()) / step.attention_shape().head_dim << ") got " << got[i] << " want " << want[i];
@@ -288,6 +296,26 @@ TEST(CudaAttention, MixedBatch) {
   }
 }
 
+// The tensor-core prefill on the cases above (head_dim 64 and 128), decode tokens beside it.
+TEST(CudaAttention, TensorCorePrefill) {
+  for (KvElem elem : {KvElem::kF32, KvElem::kF16}) {
+    for (int32_t head_dim : {64, 128}) {
+      for (int32_t gqa : kGqaRatios) {
+        const Shape shape{2 * gqa, 2, head_dim, 16, elem};
+        Step step(shape, {{0, 130}, {300, 77}, {1000, 5}, {37, 64}, {700, 1}, {2000, 3}}, {}, 600 + gqa);
+        DevicePlan plan = upload_plan(step, 0);
+        plan.mma = true;
+        run_and_check(step, plan, "tensor-core prefill, " + shape.name(), kMmaTolerance);
+      }
+    }
+  }
+  const Shape odd{6, 2, 128, 7, KvElem::kF16};  // 3 heads per group: 21-token tiles of 63 rows
+  Step step(odd, {{128, 200}, {5, 1}, {0, 16}}, {}, 700);
+  DevicePlan plan = upload_plan(step, 0);
+  plan.mma = true;
+  run_and_check(step, plan, "tensor-core prefill, " + odd.name(), kMmaTolerance);
+}
+
 // What a CUDA graph replay does: one plan (fixed context bound, so one grid and one workspace)
 // launched again after the positions changed on the device, longer and shorter, with the previous
 // launch's partials still in the workspace.
@@ -325,8 +353,9 @@ TEST(CudaAttention, RefusesASmallWorkspaceAndBadShapes) {
 
 // Performance mode (disabled by default; the device check runs it): Llama 3 8B's attention shape
 // (32 heads over 8 KV heads, head_dim 128, F16 cache, 16-slot blocks) timed in the planned form
-// and the simple one on the same step, whose outputs must agree (same tolerance as above). Prints
-// microseconds per call and the KV bytes read per second (each cached row once per KV group).
+// and the simple one on the same step, whose outputs must agree (same tolerance as above), and for
+// prefill the tensor-core tiles too (kMmaTolerance). Prints microseconds per call, the KV bytes
+// read per second (each cached row once per KV group) and, for prefill, TFLOP/s.
 // Run: cuda_attention_test --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Perf*'
 struct PerfCase {
   int32_t n_seqs, n_past, n_tokens;  // n_seqs sequences of n_tokens new tokens after n_past
@@ -399,6 +428,21 @@ TEST(CudaAttention, DISABLED_PerfLlama8bShape) {
         "%d splits of %d), simple %9.1f us, %.1fx\n",
         c.n_seqs, c.n_tokens, c.n_past, planned, bytes / planned * 1e-3, static_cast<long long>(plan->n_decode()),
         static_cast<long long>(plan->n_tiles()), plan->max_splits, plan->split_size, simple, simple / planned);
+    if (plan->n_tiles() == 0) continue;
+    DeviceAttentionPlan mma = dplan;
+    mma.prefill_mma = true;
+    const double tensor = time_us(
+        [&] { return attention(qp, n_head, layer, tokens, mma, scale, static_cast<float*>(out_planned->data())); });
+    ASSERT_TRUE(out_planned->download(a.data(), a.size() * sizeof(float)).ok());
+    bad = 0;
+    for (size_t i = 0; i < a.size(); ++i) bad += !(std::fabs(a[i] - b[i]) <= kMmaTolerance * (1 + std::fabs(b[i])));
+    EXPECT_EQ(bad, 0u);
+    // FLOPs of the causal products Q Kᵀ and P V (each 2 x n_head x head_dim per pair).
+    double pairs = 0;
+    for (int32_t j = 0; j < c.n_tokens; ++j) pairs += c.n_past + j + 1;
+    const double flops = pairs * c.n_seqs * n_head * hd * 4;
+    std::printf("  %42s tensor cores %9.1f us (%.1f TFLOP/s; float tiles %.1f TFLOP/s)\n", "", tensor,
+                flops / tensor * 1e-6, flops / planned * 1e-6);
   }
 }
 

@@ -116,6 +116,9 @@ struct DeviceAttentionPlan {
   int64_t n_tiles = 0;
   float* workspace = nullptr;  // device, attention_workspace_bytes(n_decode, shape, max_splits) bytes
   size_t workspace_bytes = 0;
+  // Prefill tiles on tensor cores (attention_prefill_mma.cu: q, K, V and the probabilities
+  // rounded to half, ~1e-3 from the reference) where head_dim is 64 or 128; off: float kernel.
+  bool prefill_mma = false;
 };
 
 // The same attention, planned: the plan's decode tokens through the split (flash-decoding)

@@ -5,10 +5,12 @@
 // thread (own stacks, switched by emu_switch, switch_x86_64.cc), each running until it reaches a
 // barrier: __syncthreads waits for the CTA, __shfl_xor_sync exchanges through a per-warp barrier.
 // __shared__ becomes `static` (one CTA at a time), dynamic shared memory a buffer filled with NaN
-// before each launch; device memory is host memory (device_emu.cc). Kernel sources are rewritten
-// by transform.cmake (launch syntax, __shared__); cuda_fp16.h / cuda_runtime.h here stand in for
-// the toolkit's. What it cannot see: timing, occupancy, launch limits, alignment faults, races
-// that a fixed schedule hides, fast-math differences (its exp2f is the host's).
+// before each launch; WMMA 16x16x16 fragments hold the whole tile on every lane (loads and stores
+// warp-collective); device memory is host memory (device_emu.cc). Kernel sources are rewritten
+// by transform.cmake (launch syntax, __shared__); cuda_fp16.h / cuda_runtime.h / mma.h here stand
+// in for the toolkit's. What it cannot see: timing, occupancy, launch limits, alignment faults
+// (WMMA's 32-byte rule included), races that a fixed schedule hides, fast-math differences (its
+// exp2f is the host's).
 // Thread safety: one launch at a time, from one thread.
 #pragma once
 
@@ -20,6 +22,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "base/fp16.h"
@@ -50,6 +53,7 @@ struct __half2 {
   __half x, y;
 };
 inline float __half2float(__half h) { return maas::fp16_to_fp32(h.bits); }
+inline __half __float2half(float f) { return {maas::fp32_to_fp16(f)}; }
 inline float2 __half22float2(__half2 h) { return {__half2float(h.x), __half2float(h.y)}; }
 using std::max;
 using std::min;
@@ -202,6 +206,7 @@ BoundLaunch<K> launch(K kernel, dim3 grid, dim3 block, size_t shared_bytes = 0) 
 #define __launch_bounds__(x)
 
 inline void __syncthreads() { emu::barrier(0); }
+inline void __syncwarp() { emu::barrier(1 + static_cast<int>(threadIdx.x) / 32); }
 inline float __shfl_xor_sync(unsigned, float v, int lane_mask) {
   const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
   emu::xchg[static_cast<size_t>(tid)] = v;
@@ -210,3 +215,62 @@ inline float __shfl_xor_sync(unsigned, float v, int lane_mask) {
   emu::barrier(1 + warp);
   return r;
 }
+
+// WMMA (mma.h), 16x16x16 only: every lane of the warp holds the whole tile (as floats, rounded
+// to the fragment's element type on load) and computes the whole product; loads and stores are
+// warp-collective (a warp barrier on each side), as on the device.
+namespace nvcuda::wmma {
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+template <typename Use, int M, int N, int K, typename T, typename Layout = void>
+struct fragment {
+  static_assert(M == 16 && N == 16 && K == 16, "the emulation has 16x16x16 only");
+  float x[16 * 16];  // row-major
+};
+inline float emu_value(float v) { return v; }
+inline float emu_value(__half v) { return __half2float(v); }
+template <typename Use, typename T, typename Layout>
+void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const T* p, unsigned ldm) {
+  __syncwarp();
+  const bool col = std::is_same_v<Layout, col_major>;
+  for (int r = 0; r < 16; ++r) {
+    for (int c = 0; c < 16; ++c) f.x[r * 16 + c] = emu_value(col ? p[c * ldm + r] : p[r * ldm + c]);
+  }
+  __syncwarp();
+}
+inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float>& f, const float* p, unsigned ldm, layout_t l) {
+  __syncwarp();
+  for (int r = 0; r < 16; ++r) {
+    for (int c = 0; c < 16; ++c) f.x[r * 16 + c] = l == mem_col_major ? p[c * ldm + r] : p[r * ldm + c];
+  }
+  __syncwarp();
+}
+inline void store_matrix_sync(float* p, const fragment<accumulator, 16, 16, 16, float>& f, unsigned ldm, layout_t l) {
+  __syncwarp();
+  for (int r = 0; r < 16; ++r) {
+    for (int c = 0; c < 16; ++c) (l == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]) = f.x[r * 16 + c];
+  }
+  __syncwarp();
+}
+template <typename Use, typename T, typename Layout>
+void fill_fragment(fragment<Use, 16, 16, 16, T, Layout>& f, float v) {
+  for (float& x : f.x) x = v;
+}
+template <typename LA, typename LB>
+void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix_a, 16, 16, 16, __half, LA>& a,
+              const fragment<matrix_b, 16, 16, 16, __half, LB>& b, const fragment<accumulator, 16, 16, 16, float>& c) {
+  float out[16 * 16];
+  for (int r = 0; r < 16; ++r) {
+    for (int n = 0; n < 16; ++n) {
+      float acc = c.x[r * 16 + n];
+      for (int k = 0; k < 16; ++k) acc += a.x[r * 16 + k] * b.x[k * 16 + n];
+      out[r * 16 + n] = acc;
+    }
+  }
+  std::memcpy(d.x, out, sizeof out);
+}
+}  // namespace nvcuda::wmma
