@@ -153,7 +153,7 @@ __device__ void tile_output(const __half* p, const __half* vh, float* o, const f
 
 template <typename E, int HD>
 __global__ void __launch_bounds__(kThreads) mma_prefill_kernel(MmaArgs<E> a) {
-  extern __shared__ float smem[];
+  extern __shared__ __align__(128) float smem[];  // WMMA needs 32-byte aligned tiles
   const MmaLayout L = mma_layout(HD);
   uint8_t* base = reinterpret_cast<uint8_t*>(smem);
   __half* qh = reinterpret_cast<__half*>(base + L.q);
