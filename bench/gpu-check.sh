@@ -4,7 +4,7 @@
 # models (4096 embd, 32 blocks, 32 heads, 8 KV heads, 14336 ff, 128,256 vocabulary) in BF16 and
 # Q4_0, and measures what issue 13 asks, logging everything (card, commit, date, nvidia-smi) to ONE
 # file, $OUT/gpu-check.log, closed by a summary table (bench/gpu_check_summary.py):
-#   parity    ctest -L gpu (cuda_ops_test, cuda_forward_test)                     [issue 12]
+#   parity    ctest -L gpu (cuda_ops_test, cuda_attention_test, cuda_forward_test) [issue 12]
 #   copybw    the card's copy bandwidth: cudaMemcpy D2D of 2 GiB, GB/s = read + written   [13.1]
 #   bf16/q4_0 pp512 and tg128 (maas-gpu-bench run): single-stream decode against the bandwidth
 #             limit (weight bytes read per token / copy bandwidth), prefill against the BF16
@@ -170,7 +170,7 @@ finish() {
   section "summary ($mode, part $part, card: $card, $(( $(date +%s) - t_start )) s)"
   echo "commit: ${commit:0:60}; date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   printf '  %s\n' "${results[@]}"
-  grep -E 'tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
+  grep -E ' seqs x .* planned|tests passed|tests failed|\*\*\*Skipped|\*\*\*Failed|SKIPPED:' "$log" | sed 's/^/  /'
   python3 bench/gpu_check_summary.py "$log" --peak-tflops $peak --tg "${run_args[3]}" --pp "${run_args[1]}" \
     --batches "${batch_args[1]}"
   if [ "$failed" = 0 ]; then echo "all steps that ran passed"; return 0; fi
@@ -261,7 +261,7 @@ fi
 section "build"
 jobs=$(nproc)
 targets=(maas-gpu-bench)
-want core && targets+=(cuda_ops_test cuda_forward_test maas-matvec-bench)
+want core && targets+=(cuda_ops_test cuda_attention_test cuda_forward_test maas-matvec-bench)
 step build 300 60 ninja -C "$bdir" -j "$jobs" "${targets[@]}" || { failed=1; finish; return 1; }
 if [ "${worker_flag[0]}" = -DMAAS_GPU_CHECK_WORKER=ON ]; then
   step build-worker 240 60 ninja -C "$bdir" -j "$jobs" maas-gpu-worker
@@ -270,6 +270,12 @@ fi
 if want core; then
   section "parity: gpu tests (ctest -L gpu)  [issue 12]"
   step gpu-tests 150 30 ctest --test-dir "$bdir" -L gpu --output-on-failure --timeout 140 -V
+  section "attention timing: planned (split decode, tiled prefill) vs simple kernel, Llama 3 8B shape  [13.2]"
+  if [ "$dry" = 1 ]; then
+    skip attention-perf "dry run: no device"
+  else
+    step attention-perf 90 20 "$bdir/bin/cuda_attention_test" --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Perf*'
+  fi
 fi
 
 section "models ($preset)"

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/cuda/attention_plan.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/graph.h"
@@ -208,10 +209,17 @@ class CudaBackend final : public Backend {
   }
   void attention(const Batch& batch, int32_t layer, const float* q, int32_t n_head, KvCache& cache,
                  float* out) override {
-    (void)batch;
     if (replaying()) return;
     const CudaKvCache& kv = device(cache);
-    record(cuda::attention(q, n_head, kv.layer(layer), tokens_, 1.0f / std::sqrt(static_cast<float>(kv.head_dim())), out));
+    // begin_step plans the step's attention once it knows n_head (from the first step on); the
+    // first step ever plans here (it is never a graph step: a token count runs eagerly first).
+    if (layer == 0 && !attn_planned_) {
+      n_head_ = n_head;
+      plan_step_attention(batch, kv);
+    }
+    if (!error_.ok()) return;
+    record(cuda::attention(q, n_head, kv.layer(layer), tokens_, attn_plan_,
+                           1.0f / std::sqrt(static_cast<float>(kv.head_dim())), out));
   }
   void gather_logit_rows(const Batch& batch, const float* x, int64_t d, float* out) override {
     if (replaying()) return;
@@ -236,10 +244,46 @@ class CudaBackend final : public Backend {
     return mode_ == StepMode::kReplay;
   }
   // What the captured graphs point into; a change drops them all.
+  // The attention plan's split geometry is part of it: a graph's split kernel grid covers the
+  // context bound it was captured with.
   struct Context {
     uint64_t reallocations = 0, scratch = 0, cache = 0;
+    int64_t attn_split_size = 0, attn_max_splits = 0;
     bool operator==(const Context&) const = default;
   };
+  // The step's attention plan (kernels/cuda/attention_plan.h: which tokens take the split decode
+  // kernel, which the tiled prefill one): made once per step before any op (begin_step, so never
+  // inside a graph capture), its indices uploaded (none for a pure decode step) and the split
+  // kernel's workspace grown to fit. The context bound is the step's longest context rounded up
+  // to a power of two; graphs are dropped when it changes (Context), so that happens a few times.
+  void plan_step_attention(const Batch& batch, const CudaKvCache& kv) {
+    const int32_t n_head = n_head_;
+    std::vector<cuda::AttentionSeqSpan> spans;
+    for (const BatchSequence& s : batch.seqs) {
+      if (s.n_tokens > 0) spans.push_back({s.n_past, s.n_tokens});
+    }
+    auto plan = cuda::plan_attention(spans, {n_head, kv.n_head_kv(), kv.head_dim()}, 0);
+    if (!plan.ok()) return record(plan.status());
+    // The workspace grows by half at least: batches grow a sequence at a time.
+    if (attn_workspace_.bytes() < plan->workspace_bytes) {
+      const size_t bytes = std::max(plan->workspace_bytes, attn_workspace_.bytes() + attn_workspace_.bytes() / 2);
+      attn_workspace_ = DeviceBuffer();  // free the old one first
+      auto mem = DeviceBuffer::allocate(bytes);
+      if (!mem.ok()) return record(mem.status());
+      attn_workspace_ = std::move(*mem);
+      ++reallocations_;
+    }
+    const std::vector<int32_t> indices = plan->device_indices();
+    if (attn_indices_.bytes() < indices.size() * sizeof(int32_t)) {
+      auto mem = DeviceBuffer::allocate(std::max<size_t>(2 * indices.size() * sizeof(int32_t), 4096));
+      if (!mem.ok()) return record(mem.status());
+      attn_indices_ = std::move(*mem);
+      ++reallocations_;
+    }
+    if (!indices.empty()) record(attn_indices_.upload(indices.data(), indices.size() * sizeof(int32_t)));
+    attn_plan_ = cuda::device_plan(*plan, static_cast<const int32_t*>(attn_indices_.data()),
+                                   static_cast<float*>(attn_workspace_.data()), attn_workspace_.bytes());
+  }
 
   int index_;
   double fraction_;
@@ -276,6 +320,11 @@ class CudaBackend final : public Backend {
   cuda::PinnedBuffer pinned_logits_;
   float* host_logits_ = nullptr;  // this graph step's destination, and its bytes
   size_t host_logits_bytes_ = 0;
+  // The step's attention plan (plan_step_attention) and what it points at.
+  cuda::DeviceAttentionPlan attn_plan_;
+  DeviceBuffer attn_indices_, attn_workspace_;
+  int32_t n_head_ = 0;         // query heads (the first step's attention call tells)
+  bool attn_planned_ = false;  // this step's plan is made
 };
 
 Status CudaBackend::prepare_weights(LlamaWeights& w, const GgufFile& file, const LoadOptions& o) {
@@ -365,6 +414,11 @@ void CudaBackend::begin_step(const Batch& batch, const KvCache& cache) {
   logit_rows_ = d + 3 * n;
   tokens_.tables = d + 3 * n + r;
   tokens_.n = static_cast<int64_t>(n);
+  attn_planned_ = false;
+  if (n_head_ > 0 && error_.ok()) {
+    plan_step_attention(batch, device(cache));
+    attn_planned_ = true;
+  }
   plan_graph(batch, cache);
 }
 
@@ -372,7 +426,8 @@ void CudaBackend::plan_graph(const Batch& batch, const KvCache& cache) {
   mode_ = StepMode::kEager;
   key_ = plan_.key(batch);
   if (key_ == 0 || !error_.ok()) return;
-  const Context now{reallocations_, cuda::scratch_generation(), device(cache).id()};
+  const Context now{reallocations_, cuda::scratch_generation(), device(cache).id(), attn_plan_.split_size,
+                    attn_plan_.max_splits};
   if (!(now == graph_context_)) {
     graphs_.clear();
     plan_.reset();

@@ -1,15 +1,19 @@
-// attention.cu — causal attention with grouped KV heads over the paged KV cache, for decode and
-// prefill alike: one warp per (token, query head), lanes on head elements d = lane + 32 i. The
-// warp walks the token's positions 0 .. pos in order: score = scale * q · K[j] (a warp sum), then
-// the online softmax (Milakov & Gimelshein 2018) rescales the running max, denominator and
-// V accumulator, so no score row is ever stored, whatever the context. Reference: kernels.h
-// attention_paged (reference/attention_ref.cc). (Issue 13 splits long contexts across warps,
-// flash-decoding style, and reads each K/V row once per GQA group.)
+// attention.cu — causal attention with grouped KV heads over the paged KV cache.
+// The planned form (cuda_ops.h, attention_plan.h) dispatches to attention_decode.cu (split along
+// the sequence) and attention_prefill.cu (tiled); this file checks its arguments. The simple
+// form, kept as the device-side baseline, does decode and prefill alike: one warp per (token,
+// query head), lanes on head elements d = lane + 32 i. The warp walks the token's positions
+// 0 .. pos in order: score = scale * q · K[j] (a warp sum), then the online softmax (Milakov &
+// Gimelshein 2018) rescales the running max, denominator and V accumulator, so no score row is
+// ever stored, whatever the context. Reference: kernels.h attention_paged
+// (reference/attention_ref.cc).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <string>
 
+#include "kernels/cuda/attention_kernels.h"
+#include "kernels/cuda/attention_plan.h"
 #include "kernels/cuda/cuda_ops.h"
 
 namespace maas::cuda {
@@ -94,6 +98,22 @@ Status attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const 
                                                             n_work, scale, out);
   }
   return last_error("attention");
+}
+
+Status attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
+                 const DeviceAttentionPlan& plan, float scale, float* out) {
+  const AttentionShape shape{n_head, kv.n_head_kv, kv.head_dim};
+  RETURN_IF_ERROR(check_attention_shape(shape));
+  const size_t needed = attention_workspace_bytes(plan.n_decode, shape, plan.max_splits);
+  if (plan.workspace_bytes < needed || (needed > 0 && plan.workspace == nullptr)) {
+    return invalid_argument("CUDA attention: a workspace of " + std::to_string(plan.workspace_bytes) +
+                            " bytes for a plan that needs " + std::to_string(needed));
+  }
+  RETURN_IF_ERROR(split_decode_attention(q, n_head, kv, tokens, plan, scale, out));
+  if (plan.prefill_mma && mma_prefill_takes(kv.head_dim)) {
+    return mma_prefill_attention(q, n_head, kv, tokens, plan, scale, out);
+  }
+  return tiled_prefill_attention(q, n_head, kv, tokens, plan, scale, out);
 }
 
 }  // namespace maas::cuda

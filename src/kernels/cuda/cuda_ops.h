@@ -129,7 +129,34 @@ Status rope_store_kv(const double* inv_freq, int32_t n_rot, float* q, int32_t n_
 // Causal attention with grouped KV heads (kernels.h attention_paged for every token and group):
 // out[t, h] = sum_{j <= pos[t]} softmax_j(scale * q[t, h] · K[h / n_gqa, j]) V[h / n_gqa, j],
 // online softmax (no score matrix), head_dim <= 256. q, out [n, n_head * head_dim].
+// This form is the simple one (attention.cu): one warp per (token, head) walks every position;
+// it needs no plan and serves as the device-side baseline of the planned form below.
 Status attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens, float scale,
                  float* out);
+
+// A step's attention plan (attention_plan.h, made on the host by plan_attention) as the kernels
+// read it; device_plan() (attention_plan.h) fills it from the plan and its uploaded indices.
+struct DeviceAttentionPlan {
+  int32_t split_size = 0;                  // positions per split
+  int32_t max_splits = 0;                  // splits per token: every position < split_size * max_splits
+  const int32_t* decode_tokens = nullptr;  // n_decode batch indices (device); nullptr: 0 .. n_decode - 1
+  int64_t n_decode = 0;
+  const int32_t* prefill_tiles = nullptr;  // n_tiles pairs (first token, n tokens) in device memory
+  int64_t n_tiles = 0;
+  float* workspace = nullptr;  // device, attention_workspace_bytes(n_decode, shape, max_splits) bytes
+  size_t workspace_bytes = 0;
+  // Prefill tiles on tensor cores (attention_prefill_mma.cu: q, K, V and the probabilities
+  // rounded to half, ~1e-3 from the reference) where head_dim is 64 or 128; off: float kernel.
+  bool prefill_mma = false;
+};
+
+// The same attention, planned: the plan's decode tokens through the split (flash-decoding)
+// kernel and its reduce, its prefill tiles through the tiled kernel (attention_plan.h says which
+// and why); every token of the step must be in exactly one of them. The launch grids depend only
+// on (n_decode, n_head_kv, max_splits) and (n_tiles, n_head_kv): a plan made once for a context
+// bound serves any positions below it (what a CUDA graph replay needs). InvalidArgument for a
+// shape check_attention_shape refuses or a workspace smaller than the plan needs.
+Status attention(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
+                 const DeviceAttentionPlan& plan, float scale, float* out);
 
 }  // namespace maas::cuda

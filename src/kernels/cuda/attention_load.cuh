@@ -1,0 +1,67 @@
+// attention_load.cuh — vector loads of n consecutive cache / query elements as floats, shared by
+// the attention kernels. The pointer must be aligned to the vector: head_dim and n_head_kv *
+// head_dim are multiples of 8 (check_attention_shape) and the buffers come from cudaMalloc.
+#pragma once
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstring>
+
+namespace maas::cuda {
+
+template <int N>
+__device__ __forceinline__ void load_floats(const float* p, float* out) {
+  if constexpr (N % 4 == 0) {
+#pragma unroll
+    for (int i = 0; i < N / 4; ++i) {
+      const float4 v = reinterpret_cast<const float4*>(p)[i];
+      out[4 * i] = v.x;
+      out[4 * i + 1] = v.y;
+      out[4 * i + 2] = v.z;
+      out[4 * i + 3] = v.w;
+    }
+  } else {
+    static_assert(N % 2 == 0, "an even number of elements");
+#pragma unroll
+    for (int i = 0; i < N / 2; ++i) {
+      const float2 v = reinterpret_cast<const float2*>(p)[i];
+      out[2 * i] = v.x;
+      out[2 * i + 1] = v.y;
+    }
+  }
+}
+
+template <int N>
+__device__ __forceinline__ void load_floats(const __half* p, float* out) {
+  static_assert(N % 2 == 0, "an even number of elements");
+  if constexpr (N % 8 == 0) {
+#pragma unroll
+    for (int i = 0; i < N / 8; ++i) {
+      const uint4 raw = reinterpret_cast<const uint4*>(p)[i];  // one 16-byte load
+      __half2 h[4];
+      memcpy(h, &raw, sizeof raw);  // register moves; a pointer cast would break strict aliasing
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const float2 f = __half22float2(h[k]);
+        out[8 * i + 2 * k] = f.x;
+        out[8 * i + 2 * k + 1] = f.y;
+      }
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < N / 2; ++i) {
+      const float2 f = __half22float2(reinterpret_cast<const __half2*>(p)[i]);
+      out[2 * i] = f.x;
+      out[2 * i + 1] = f.y;
+    }
+  }
+}
+
+__device__ __forceinline__ float load_float(const float* p) { return *p; }
+__device__ __forceinline__ float load_float(const __half* p) { return __half2float(*p); }
+
+// Scores are kept in base 2: q is scaled by scale * log2(e) once, so exp2f replaces expf.
+constexpr float kLog2e = 1.4426950408889634f;
+
+}  // namespace maas::cuda
