@@ -47,7 +47,7 @@ EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineOpt
       scheduler_(SchedulerOptions{resolved.max_num_seqs, resolved.max_batch_tokens, resolved.n_ctx,
                                   resolved.enable_prefix_caching, resolved.step_time_target_s,
                                   resolved.min_prefill_tokens, resolved.prefill_share,
-                                  resolved.long_prefill_threshold},
+                                  resolved.long_prefill_threshold, resolved.spec_max_seqs},
                  blocks_, &cost_model_),
       runner_(model, *cache_) {
   for (int32_t id = 0; id < tokenizer.n_vocab(); ++id) {

@@ -75,6 +75,9 @@ class EngineCore {
   void append_token(RequestState& r, Sequence& s, const SampleResult& res);
   std::vector<int32_t> banned_tokens(const RequestState& r, const Sequence& s) const;
   void finish_sequence(Sequence& s, const std::string& reason);
+  // Speculative decoding (engine_spec.cc).
+  void propose_draft(const RequestState& r, Sequence& s);
+  void verify_draft(RequestState& r, Sequence& s, float* rows, int32_t n_draft);
   // Beam search (engine_beam.cc).
   struct BeamProposal { size_t parent; int32_t token; float logprob; double cum; };
   std::vector<BeamProposal> beam_proposals(RequestState& r);

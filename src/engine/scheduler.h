@@ -30,6 +30,14 @@
 // forever. Writing into a block that other sequences share (forks) first copies it
 // (copy-on-write): the copy is listed in `copies` for the model runner; the scheduler itself
 // never touches tensors.
+//
+// Speculative decoding: a decoding sequence with a draft (Sequence::draft) gets its one token
+// and, as far as the token budget and free blocks allow, the draft after it in the same chunk
+// (ScheduledChunk::n_draft, logits for every row); the draft's KV slots and blocks are reserved
+// like any tokens, and a draft that finds no block is dropped rather than preempting anyone.
+// commit() counts only the chunk's own tokens; accept_draft() then adds the verified draft
+// tokens and frees the blocks the rejected ones left unused. No block is ever registered in the
+// prefix cache before every token in it is verified.
 // Thread safety: engine thread only. RequestState objects are owned by the caller.
 #pragma once
 
@@ -52,6 +60,7 @@ struct SchedulerOptions {
   int32_t min_prefill_tokens = 16;     // prompt tokens per step when the decodes fill the target
   double prefill_share = 0.25;         // decodes over the target: prompts may add this share of their time
   int32_t long_prefill_threshold = 256;  // a prompt with more left than this is "long"
+  int32_t spec_max_seqs = 0;           // drafts run only while at most this many sequences decode (0: always)
 };
 
 struct ScheduledChunk {
@@ -59,6 +68,7 @@ struct ScheduledChunk {
   Sequence* seq = nullptr;
   int32_t n_tokens = 0;       // tokens seq->tokens[n_computed .. n_computed + n_tokens)
   bool all_logits = false;    // echo_logprobs: logits for every prompt token
+  int32_t n_draft = 0;        // then seq->draft[0 .. n_draft) after them (unverified; logits for every row)
 };
 
 struct BlockCopy {
@@ -90,6 +100,10 @@ class Scheduler {
   // After the forward pass: advances n_computed of every chunk and registers newly full
   // blocks in the prefix cache. Returns the prompt tokens computed.
   int64_t commit(const SchedulerOutput& out);
+  // After verification: n_accepted of the draft just run are now the sequence's tokens (the
+  // caller appended them): counts their KV, registers newly full blocks, frees the blocks past
+  // the computed tokens (they held only rejected draft positions).
+  void accept_draft(Sequence& seq, int32_t n_accepted);
   // Gives `to` the blocks of `from` (each gains a holder); the caller copies tokens etc.
   void fork_blocks(const Sequence& from, Sequence& to);
   void free_sequence(Sequence& seq);
@@ -106,7 +120,10 @@ class Scheduler {
   // Tokens of `seq` to run as a prompt chunk now (0: the step has no room left).
   int32_t prompt_chunk(const Sequence& seq, bool more_behind) const;
   int32_t room_for(const Sequence& seq, int32_t max_n) const;
-  bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out);
+  bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out,
+                    int32_t n_draft = 0);
+  int32_t draft_for(Sequence& seq, int32_t n_decoding, SchedulerOutput& out);
+  void register_full_blocks(Sequence& seq);
   bool reserve(Sequence& seq, int32_t n, SchedulerOutput& out);
   RequestState* preemption_victim() const;
   void preempt(RequestState* victim, SchedulerOutput& out);
