@@ -50,6 +50,8 @@ EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineOpt
                                   resolved.long_prefill_threshold, resolved.spec_max_seqs},
                  blocks_, &cost_model_),
       runner_(model, *cache_) {
+  const Status spec = validate_speculative_options(resolved);  // callers validate user input first
+  CHECK_MSG(spec.ok(), spec.message().c_str());
   for (int32_t id = 0; id < tokenizer.n_vocab(); ++id) {
     if (tokenizer.is_eog(id)) eog_ids_.push_back(id);
   }
