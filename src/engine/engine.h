@@ -30,7 +30,7 @@ struct StepReport {
   double seconds = 0;            // schedule + forward pass + sampling + outputs
   double predicted_seconds = 0;  // the cost model's prediction before it ran
   int32_t n_prefill_tokens = 0;  // prompt (and recomputed) tokens
-  int32_t n_decode_tokens = 0;   // generated tokens (one per decoding sequence)
+  int32_t n_decode_tokens = 0;   // decode tokens run (one per decoding sequence, plus its draft tokens)
   bool budgeted = false;         // the step-time budget bounded its prompt tokens
   double overrun = 1;            // the cost model's overrun after this step (step_cost.h)
 };

@@ -132,6 +132,47 @@ TEST(SchedulerSpec, DraftReservesBlocksAndRollbackFreesThem) {
   EXPECT_TRUE(out.preempted.empty());
 }
 
+// Drafts take only what the other decodes leave of the step's token budget, and none run
+// while more than spec_max_seqs sequences decode.
+TEST(SchedulerSpec, DraftsNeverCrowdOutOtherDecodes) {
+  for (int32_t spec_max_seqs : {0, 2}) {
+    BlockManager blocks(64, 16);
+    SchedulerOptions options;
+    options.max_batch_tokens = 12;
+    options.spec_max_seqs = spec_max_seqs;
+    Scheduler scheduler(options, blocks);
+    std::vector<std::unique_ptr<RequestState>> rs;
+    for (int i = 0; i < 3; ++i) {
+      auto r = std::make_unique<RequestState>();
+      r->arrival = static_cast<uint64_t>(i);
+      r->request.max_tokens = 50;
+      r->request.prompt = {1, 2, 3, 4 + i};
+      auto seq = std::make_unique<Sequence>();
+      seq->tokens = r->request.prompt;
+      seq->n_prompt = 4;
+      r->seqs.push_back(std::move(seq));
+      scheduler.add(r.get());
+      rs.push_back(std::move(r));
+    }
+    scheduler.commit(scheduler.schedule());  // three prompts of 4 tokens
+    for (auto& r : rs) {
+      ASSERT_EQ(r->seqs[0]->n_computed, 4);
+      r->seqs[0]->tokens.push_back(9);
+      r->seqs[0]->draft = {1, 2, 3, 4, 5, 6, 7, 8};
+    }
+    SchedulerOutput out = scheduler.schedule();
+    ASSERT_EQ(out.chunks.size(), 3u) << "every decode runs";
+    int32_t total = 0;
+    for (const ScheduledChunk& c : out.chunks) total += c.n_tokens + c.n_draft;
+    EXPECT_EQ(total, spec_max_seqs == 0 ? 12 : 3);
+    // The first draft runs whole (12 - 9 leaves one token for each of the others), the second
+    // gets what is left but one, the third nothing.
+    EXPECT_EQ(out.chunks[0].n_draft, spec_max_seqs == 0 ? 8 : 0);
+    EXPECT_EQ(out.chunks[1].n_draft, spec_max_seqs == 0 ? 1 : 0);
+    EXPECT_EQ(out.chunks[2].n_draft, 0);
+  }
+}
+
 EngineOptions spec_options(int32_t k) {
   EngineOptions o = test_engine_options();
   o.num_speculative_tokens = k;

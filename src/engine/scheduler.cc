@@ -99,26 +99,29 @@ void Scheduler::schedule_decodes(SchedulerOutput& out) {
   for (const RequestState* r : running_) {
     for (const auto& s : r->seqs) n_decoding += !s->finished && s->n_uncomputed() == 1 ? 1 : 0;
   }
+  const bool drafts = options_.spec_max_seqs == 0 || n_decoding <= options_.spec_max_seqs;
+  int32_t n_left = n_decoding;  // decodes not scheduled yet, this one included
   for (size_t i = 0; i < running_.size(); ++i) {
     RequestState* r = running_[i];
     for (auto& s : r->seqs) {
       if (s->finished || s->n_uncomputed() != 1) continue;
       if (budget_ == 0) return;
-      const int32_t n_draft = draft_for(*s, n_decoding, out);
+      const int32_t n_draft = drafts ? draft_for(*s, n_left, out) : 0;
+      if (!drafts) s->draft.clear();
+      --n_left;
       if (!schedule_seq(r, s.get(), 1, /*allow_preempt=*/true, out, n_draft)) break;  // r left the running set
     }
   }
 }
 
-// How much of seq's draft runs in this step: within the token budget (one token is the decode's
-// own) and the free blocks (reserved here, leaving one per decoding sequence: a draft never
-// makes anyone be preempted), and only while at most spec_max_seqs sequences decode. The rest
-// of the draft is dropped.
-int32_t Scheduler::draft_for(Sequence& seq, int32_t n_decoding, SchedulerOutput& out) {
-  int32_t n = std::min(static_cast<int32_t>(seq.draft.size()), budget_ - 1);
-  if (options_.spec_max_seqs > 0 && n_decoding > options_.spec_max_seqs) n = 0;
+// How much of seq's draft runs in this step: within what the token budget leaves after one
+// token for each decode still to schedule (n_left, seq's own included), and within the free
+// blocks (reserved here, leaving one per such decode: a draft never makes anyone be preempted
+// or wait). The rest of the draft is dropped.
+int32_t Scheduler::draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out) {
+  int32_t n = std::min(static_cast<int32_t>(seq.draft.size()), budget_ - n_left);
   const int32_t bs = blocks_.block_size();
-  if (n > 0 && blocks_.n_free() < n_decoding + (n + bs - 1) / bs + 1) n = 0;
+  if (n > 0 && blocks_.n_free() < n_left + (n + bs - 1) / bs + 1) n = 0;
   if (n > 0 && !reserve(seq, 1 + n, out)) n = 0;
   seq.draft.resize(static_cast<size_t>(std::max(n, 0)));
   return std::max(n, 0);

@@ -34,7 +34,8 @@
 // Speculative decoding: a decoding sequence with a draft (Sequence::draft) gets its one token
 // and, as far as the token budget and free blocks allow, the draft after it in the same chunk
 // (ScheduledChunk::n_draft, logits for every row); the draft's KV slots and blocks are reserved
-// like any tokens, and a draft that finds no block is dropped rather than preempting anyone.
+// like any tokens. Drafts only use what every other decode's token leaves of the token budget and
+// the free blocks: a draft that does not fit is cut or dropped, never preempting or delaying anyone.
 // commit() counts only the chunk's own tokens; accept_draft() then adds the verified draft
 // tokens and frees the blocks the rejected ones left unused. No block is ever registered in the
 // prefix cache before every token in it is verified.
@@ -122,7 +123,7 @@ class Scheduler {
   int32_t room_for(const Sequence& seq, int32_t max_n) const;
   bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out,
                     int32_t n_draft = 0);
-  int32_t draft_for(Sequence& seq, int32_t n_decoding, SchedulerOutput& out);
+  int32_t draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out);
   void register_full_blocks(Sequence& seq);
   bool reserve(Sequence& seq, int32_t n, SchedulerOutput& out);
   RequestState* preemption_victim() const;
