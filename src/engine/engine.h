@@ -61,10 +61,16 @@ struct EngineOptions {
   // the latest earlier occurrence of the sequence's last ngram_prompt_lookup_max ..
   // ngram_prompt_lookup_min tokens and verified by the model in the same step. Greedy output is
   // the same as without; sampled output keeps its distribution. Beam search never speculates.
+  // A draft runs only as far as its tokens are worth their time by the step cost model (a
+  // token's chance of being kept, from the sequence's acceptance so far, times a decode token's
+  // share of the step, against what it adds to the step; scheduler.h), so a lone stream drafts
+  // freely and a busy batch hardly; spec_draft_by_cost false runs every draft whole (tests).
   // spec_max_seqs: drafts run only while at most this many sequences decode (0: always).
+  // Neither changes any output, only how many tokens a step yields (engine_spec.cc).
   int32_t num_speculative_tokens = 0;
   int32_t ngram_prompt_lookup_max = 4;
   int32_t ngram_prompt_lookup_min = 1;
+  bool spec_draft_by_cost = true;
   int32_t spec_max_seqs = 0;
   // Called on the engine thread after every step that ran (metrics); must be quick.
   std::function<void(const StepReport&)> on_step;

@@ -2,15 +2,21 @@
 // sampled token, and verifying a draft the model ran (see engine.h, EngineOptions).
 //
 // Verification walks the draft's rows in order. Row j holds the model's logits after the
-// sequence's tokens and draft[0 .. j), so it is sampled exactly as plain decoding would sample
-// that position: the sequence's own Sampler (penalties over the tokens so far, logit bias,
-// its seed), the same bans (min_tokens), then append_token (stop ids, EOS, stop strings,
-// max_tokens, logprobs from this row). With draft[j] passed to the sampler, a greedy row gives
-// its argmax and a sampled row accepts draft[j] with probability p(draft[j]) or draws from the
-// rest (sampler.h), so the token appended has the distribution plain decoding gives it. The walk
-// stops at the first token that differs from the draft (it is kept: the model's own token), at
-// the end of the draft (the last row gives one more token), or when the sequence finishes. So a
-// step with a k-token draft appends 1 .. k + 1 tokens.
+// sequence's tokens and draft[0 .. j), so it is sampled exactly as plain decoding samples that
+// position: the sequence's own Sampler (penalties over the tokens so far, logit bias, its Rng),
+// the same bans (min_tokens), then append_token (stop ids, EOS, stop strings, max_tokens,
+// logprobs from this row). draft[j] is accepted when the token sampled equals it. For greedy
+// rows that is "accept while the argmax equals the draft". For sampled rows it is the
+// speculative sampling rule for a deterministic draft — accept x with probability p(x) under
+// the final processed distribution, else draw from p with x removed and renormalised — realised
+// with one uniform per position (inverse-CDF coupling): the token drawn is x with probability
+// p(x), and any other y with probability p(y) = (1 - p(x)) * p(y) / (1 - p(x)). So the
+// distribution is exactly plain decoding's, and more: the Rng is used once per emitted token as
+// in plain decoding, so a seeded request gives the same tokens with speculation on or off, and
+// how much of a draft runs (which may depend on timing, scheduler.h) never changes an output.
+// The walk stops at the first token that differs from the draft (it is kept: the model's own
+// token), at the end of the draft (the last row gives one more token), or when the sequence
+// finishes. So a step with a k-token draft appends 1 .. k + 1 tokens.
 // Rollback is bookkeeping only: the KV slots of rejected draft tokens are never counted
 // (Scheduler::accept_draft counts the accepted ones and frees blocks left unused); the next
 // step overwrites them.
@@ -58,8 +64,9 @@ void EngineCore::verify_draft(RequestState& r, Sequence& s, float* rows, int32_t
     std::span<const int32_t> all(s.tokens);
     SampleResult res = s.sampler->sample(rows + static_cast<size_t>(j) * n_vocab, runner_.n_vocab(),
                                          all.first(static_cast<size_t>(s.n_prompt)),
-                                         all.subspan(static_cast<size_t>(s.n_prompt)), banned, want);
+                                         all.subspan(static_cast<size_t>(s.n_prompt)), banned);
     append_token(r, s, res);
+    if (want >= 0) s.draft_acceptance += 0.2f * ((res.token == want ? 1.0f : 0.0f) - s.draft_acceptance);
     if (res.token != want) break;
     ++n_accepted;
     if (s.finished) break;

@@ -173,9 +173,72 @@ TEST(SchedulerSpec, DraftsNeverCrowdOutOtherDecodes) {
   }
 }
 
+// seconds = base + per_token * tokens + per_row * rows.
+class LinearCost : public StepCost {
+ public:
+  LinearCost(double base, double per_token, double per_row) : base_(base), per_token_(per_token), per_row_(per_row) {}
+  double predict(const StepShape& s) const override { return base_ + per_token_ * s.n_tokens + per_row_ * s.n_rows; }
+
+ private:
+  double base_, per_token_, per_row_;
+};
+
+// n sequences decoding, each with an 8-token draft and acceptance estimate `acceptance`;
+// returns the draft lengths the scheduler runs.
+std::vector<int32_t> draft_lengths(int n, float acceptance, const StepCost& cost, std::vector<float>* after = nullptr) {
+  BlockManager blocks(256, 16);
+  SchedulerOptions options;
+  options.max_batch_tokens = 512;
+  Scheduler scheduler(options, blocks, &cost);
+  std::vector<std::unique_ptr<RequestState>> rs;
+  for (int i = 0; i < n; ++i) {
+    auto r = std::make_unique<RequestState>();
+    r->arrival = static_cast<uint64_t>(i);
+    r->request.max_tokens = 50;
+    r->request.prompt = {1, 2, 3, 4 + i};
+    auto seq = std::make_unique<Sequence>();
+    seq->tokens = r->request.prompt;
+    seq->n_prompt = 4;
+    seq->draft_acceptance = acceptance;
+    r->seqs.push_back(std::move(seq));
+    scheduler.add(r.get());
+    rs.push_back(std::move(r));
+  }
+  scheduler.commit(scheduler.schedule());
+  for (auto& r : rs) {
+    r->seqs[0]->tokens.push_back(9);
+    r->seqs[0]->draft = {1, 2, 3, 4, 5, 6, 7, 8};
+  }
+  std::vector<int32_t> lengths;
+  for (const ScheduledChunk& c : scheduler.schedule().chunks) lengths.push_back(c.n_draft);
+  if (after) {
+    for (auto& r : rs) after->push_back(r->seqs[0]->draft_acceptance);
+  }
+  return lengths;
+}
+
+// With a cost model, the i-th draft token runs while acceptance^i times a decode token's share
+// of the step outweighs what it adds to the step (0.015 s a token here).
+TEST(SchedulerSpec, DraftsAreCutToWhatTheyAreWorth) {
+  const LinearCost cost(0.2, 0.01, 0.005);
+  // A lone stream: a token is worth the whole 0.215 s step. 0.5^3 * 0.215 > 0.015 > 0.5^4 * 0.215.
+  EXPECT_EQ(draft_lengths(1, 0.5f, cost), std::vector<int32_t>({3}));
+  EXPECT_EQ(draft_lengths(1, 0.9f, cost), std::vector<int32_t>({8}));
+  // Eight streams: a token is worth (0.2 + 8 * 0.015) / 8 = 0.04 s; 0.5 * 0.04 > 0.015 > 0.25 * 0.04.
+  EXPECT_EQ(draft_lengths(8, 0.5f, cost), std::vector<int32_t>(8, 1));
+  // Poor acceptance: nothing runs, and the estimate drifts back toward the prior to try again.
+  std::vector<float> after;
+  EXPECT_EQ(draft_lengths(8, 0.3f, cost, &after), std::vector<int32_t>(8, 0));
+  for (float a : after) EXPECT_NEAR(a, 0.3f + 0.05f * (0.5f - 0.3f), 1e-6);
+  // Tokens nearly free (a device whose steps are bound by reading the weights): whole drafts.
+  EXPECT_EQ(draft_lengths(8, 0.8f, LinearCost(0.2, 0.0001, 0.0001)), std::vector<int32_t>(8, 8));
+}
+
+// Every draft runs whole, so the tests' draft lengths never depend on timing.
 EngineOptions spec_options(int32_t k) {
   EngineOptions o = test_engine_options();
   o.num_speculative_tokens = k;
+  o.spec_draft_by_cost = false;
   return o;
 }
 
@@ -273,6 +336,10 @@ TEST(EngineSpec, GreedyEqualsPlainDecodingWithDraftsAcceptedAndRejected) {
     EXPECT_LT(on.stats.steps, off.stats.steps);  // accepted drafts saved steps
     EXPECT_EQ(on.stats.n_kv_blocks_used, 0);
   }
+  // The cost rule on (the default): drafts are cut by timing, the output never changes.
+  EngineOptions by_cost = test_engine_options();
+  by_cost.num_speculative_tokens = 5;
+  expect_same_greedy(off, run_all(by_cost, greedy_mix()));
 }
 
 TEST(EngineSpec, DraftsAcrossBlockBoundariesInATightCache) {
@@ -373,43 +440,49 @@ EngineRequest sampled_request(const std::string& id, int32_t n, uint64_t seed) {
   return q;
 }
 
-TEST(EngineSpec, SeededSamplingWithNAndLogprobs) {
+TEST(EngineSpec, SeededSamplingGivesTheSameTokensAsWithoutSpeculation) {
+  // The sampler draws once per emitted token with or without drafts (engine_spec.cc), so seeded
+  // sampled requests, n > 1 and filters and penalties included, match speculation off token for
+  // token, with the cost rule on too; logprobs come from each token's own row.
   std::vector<EngineRequest> qs = {sampled_request("s1", 1, 3), sampled_request("s3", 3, 7)};
   EngineRequest stop = sampled_request("stop", 2, 11);
   stop.max_tokens = 20;
   stop.sampling.top_k = 8;
   stop.sampling.top_p = 0.9f;
   stop.sampling.repetition_penalty = 1.1f;
+  stop.sampling.frequency_penalty = 0.3f;
   qs.push_back(stop);
-  const SpecRun a = run_all(spec_options(4), qs);
-  const SpecRun b = run_all(spec_options(4), qs);
-  EXPECT_GT(a.stats.spec_accepted_tokens, 0);
-  EXPECT_GT(a.stats.spec_draft_tokens, a.stats.spec_accepted_tokens);
-  for (size_t i = 0; i < qs.size(); ++i) {
-    const RequestResult& r = a.results[i];
-    ASSERT_TRUE(r.error.ok()) << r.error.to_string();
-    ASSERT_EQ(r.text.size(), static_cast<size_t>(qs[i].n));
-    EXPECT_EQ(r.text, b.results[i].text) << "a seed makes speculative sampling reproducible too";
-    int32_t total = 0;
-    for (size_t c = 0; c < r.text.size(); ++c) {
-      const size_t n_tokens = r.logprobs[c].size();
-      EXPECT_GE(n_tokens, 1u);
-      EXPECT_LE(n_tokens, static_cast<size_t>(qs[i].max_tokens));
-      if (r.finish[c] == "length") {
-        EXPECT_EQ(n_tokens, static_cast<size_t>(qs[i].max_tokens));
-      }
-      total += static_cast<int32_t>(n_tokens);
-      for (const TokenLogprobs& lp : r.logprobs[c]) {
-        EXPECT_TRUE(std::isfinite(lp.logprob) && lp.logprob <= 0);
-        EXPECT_EQ(lp.top.size(), 2u);
-        EXPECT_GE(lp.top[0].logprob, lp.logprob - 1e-5f);  // the best alternative is at least as likely
+  EngineRequest text_stop = sampled_request("text", 1, 5);
+  text_stop.ignore_eos = true;
+  qs.push_back(text_stop);
+  const SpecRun off = run_all(test_engine_options(), qs);
+  EngineOptions by_cost = test_engine_options();
+  by_cost.num_speculative_tokens = 4;
+  for (const EngineOptions& o : {spec_options(4), by_cost}) {
+    const SpecRun on = run_all(o, qs);
+    for (size_t i = 0; i < qs.size(); ++i) {
+      const RequestResult &a = off.results[i], &b = on.results[i];
+      ASSERT_TRUE(b.error.ok()) << b.error.to_string();
+      ASSERT_EQ(b.text.size(), static_cast<size_t>(qs[i].n));
+      EXPECT_EQ(b.text, a.text) << qs[i].id;
+      EXPECT_EQ(b.finish, a.finish) << qs[i].id;
+      EXPECT_EQ(b.last.completion_tokens, a.last.completion_tokens);
+      for (size_t c = 0; c < b.text.size(); ++c) {
+        ASSERT_EQ(b.logprobs[c].size(), a.logprobs[c].size());
+        EXPECT_LE(b.logprobs[c].size(), static_cast<size_t>(qs[i].max_tokens));
+        for (size_t t = 0; t < b.logprobs[c].size(); ++t) {
+          EXPECT_EQ(b.logprobs[c][t].id, a.logprobs[c][t].id);
+          EXPECT_NEAR(b.logprobs[c][t].logprob, a.logprobs[c][t].logprob, 1e-4);
+          EXPECT_EQ(b.logprobs[c][t].top.size(), 2u);
+        }
       }
     }
-    EXPECT_EQ(r.last.completion_tokens, total);
+    if (!o.spec_draft_by_cost) {
+      EXPECT_GT(on.stats.spec_accepted_tokens, 0);
+      EXPECT_GT(on.stats.spec_draft_tokens, on.stats.spec_accepted_tokens);
+    }
   }
-  if (a.results[1].text.size() == 3) {
-    EXPECT_FALSE(a.results[1].text[0] == a.results[1].text[1] && a.results[1].text[1] == a.results[1].text[2]);
-  }
+  EXPECT_FALSE(off.results[1].text[0] == off.results[1].text[1] && off.results[1].text[1] == off.results[1].text[2]);
 }
 
 TEST(EngineSpec, BeamSearchNeverSpeculates) {

@@ -96,10 +96,17 @@ SchedulerOutput Scheduler::schedule() {
 
 void Scheduler::schedule_decodes(SchedulerOutput& out) {
   int32_t n_decoding = 0;
+  StepShape decodes;  // the decodes alone, for the worth of a draft token
   for (const RequestState* r : running_) {
-    for (const auto& s : r->seqs) n_decoding += !s->finished && s->n_uncomputed() == 1 ? 1 : 0;
+    for (const auto& s : r->seqs) {
+      if (s->finished || s->n_uncomputed() != 1) continue;
+      ++n_decoding;
+      add_to_shape(decodes, *s, 1, 0);
+    }
   }
   const bool drafts = options_.spec_max_seqs == 0 || n_decoding <= options_.spec_max_seqs;
+  draft_base_ = decodes;
+  draft_token_value_ = cost_ != nullptr && n_decoding > 0 ? cost_->predict(decodes) / n_decoding : 0;
   int32_t n_left = n_decoding;  // decodes not scheduled yet, this one included
   for (size_t i = 0; i < running_.size(); ++i) {
     RequestState* r = running_[i];
@@ -114,17 +121,44 @@ void Scheduler::schedule_decodes(SchedulerOutput& out) {
   }
 }
 
-// How much of seq's draft runs in this step: within what the token budget leaves after one
-// token for each decode still to schedule (n_left, seq's own included), and within the free
-// blocks (reserved here, leaving one per such decode: a draft never makes anyone be preempted
-// or wait). The rest of the draft is dropped.
+// How much of seq's draft runs in this step: as long as it is worth its time (worth_drafting),
+// within what the token budget leaves after one token for each decode still to schedule
+// (n_left, seq's own included), and within the free blocks (reserved here, leaving one per such
+// decode: a draft never makes anyone be preempted or wait). The rest of the draft is dropped.
 int32_t Scheduler::draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out) {
   int32_t n = std::min(static_cast<int32_t>(seq.draft.size()), budget_ - n_left);
+  n = std::min(n, worth_drafting(seq, n));
   const int32_t bs = blocks_.block_size();
   if (n > 0 && blocks_.n_free() < n_left + (n + bs - 1) / bs + 1) n = 0;
   if (n > 0 && !reserve(seq, 1 + n, out)) n = 0;
   seq.draft.resize(static_cast<size_t>(std::max(n, 0)));
   return std::max(n, 0);
+}
+
+// The draft's i-th token is kept only if the first i all are: with the sequence's running
+// acceptance estimate a, probability a^i. Kept, it is worth a decode token's share of the step
+// (the decodes' predicted time / their number: a whole step for a lone stream, little in a big
+// batch); it costs what it adds to the step's predicted time (the cost model: a token, a logit
+// row, its attention). Tokens run while the first outweighs the second, so a lone stream drafts
+// freely, a busy batch on a CPU only its likeliest tokens, and a device whose extra tokens are
+// nearly free drafts whole. A sequence whose drafts stop running drifts back toward the prior
+// estimate, so it tries again later. No cost model, or spec_by_cost off: the whole draft.
+int32_t Scheduler::worth_drafting(Sequence& seq, int32_t max_n) {
+  if (cost_ == nullptr || !options_.spec_by_cost || max_n <= 0) return max_n;
+  double p = 1.0, prev = cost_->predict(draft_base_);
+  int32_t n = 0;
+  StepShape shape = draft_base_;
+  for (; n < max_n; ++n) {
+    p *= seq.draft_acceptance;
+    shape.n_tokens += 1;
+    shape.n_rows += 1;
+    shape.n_attend += seq.n_computed + 2 + n;  // draft token n sits at position n_computed + 1 + n
+    const double now = cost_->predict(shape);
+    if (p * draft_token_value_ < now - prev) break;
+    prev = now;
+  }
+  if (n == 0) seq.draft_acceptance += 0.05f * (Sequence::kDraftAcceptancePrior - seq.draft_acceptance);
+  return n;
 }
 
 // Running requests with prompt work and waiting requests, merged in (priority, arrival) order.

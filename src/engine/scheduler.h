@@ -36,6 +36,10 @@
 // (ScheduledChunk::n_draft, logits for every row); the draft's KV slots and blocks are reserved
 // like any tokens. Drafts only use what every other decode's token leaves of the token budget and
 // the free blocks: a draft that does not fit is cut or dropped, never preempting or delaying anyone.
+// With a cost model, a draft is also cut to the tokens worth their time: a token's chance of being
+// kept (the sequence's acceptance estimate, Sequence::draft_acceptance, to the power of its place)
+// times a decode token's share of the step's time must outweigh what it adds to the step
+// (worth_drafting in scheduler.cc): a lone stream drafts freely, a busy CPU batch hardly.
 // commit() counts only the chunk's own tokens; accept_draft() then adds the verified draft
 // tokens and frees the blocks the rejected ones left unused. No block is ever registered in the
 // prefix cache before every token in it is verified.
@@ -62,6 +66,7 @@ struct SchedulerOptions {
   double prefill_share = 0.25;         // decodes over the target: prompts may add this share of their time
   int32_t long_prefill_threshold = 256;  // a prompt with more left than this is "long"
   int32_t spec_max_seqs = 0;           // drafts run only while at most this many sequences decode (0: always)
+  bool spec_by_cost = true;            // cut drafts to the tokens worth their time (needs a StepCost)
 };
 
 struct ScheduledChunk {
@@ -124,6 +129,7 @@ class Scheduler {
   bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out,
                     int32_t n_draft = 0);
   int32_t draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out);
+  int32_t worth_drafting(Sequence& seq, int32_t max_n);
   void register_full_blocks(Sequence& seq);
   bool reserve(Sequence& seq, int32_t n, SchedulerOutput& out);
   RequestState* preemption_victim() const;
@@ -144,6 +150,8 @@ class Scheduler {
   bool timed_ = false;                  // this step's prompt tokens are bounded by the cost model
   double target_s_ = 0;                 // this step's time target (see prefill_share)
   bool prompt_granted_ = false;         // some prompt chunk is in this step already
+  StepShape draft_base_;                // this step's decodes without drafts
+  double draft_token_value_ = 0;        // their predicted time per decode token
 };
 
 }  // namespace maas

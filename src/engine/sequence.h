@@ -43,6 +43,8 @@ struct Sequence {
   std::vector<TokenLogprob> beam_candidates;  // beam search: top 2 * width next tokens, pending
   bool has_candidates = false;
   std::vector<int32_t> draft;         // speculative tokens proposed to follow `tokens` (unverified)
+  static constexpr float kDraftAcceptancePrior = 0.5f;
+  float draft_acceptance = kDraftAcceptancePrior;  // running estimate: P(a draft token is accepted | the ones before were)
   std::unique_ptr<NgramProposer> proposer;  // made on the first proposal
 
   int32_t n_generated() const { return static_cast<int32_t>(tokens.size()) - n_prompt; }

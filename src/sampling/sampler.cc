@@ -74,7 +74,7 @@ Sampler::Sampler(SamplingParams params)
 bool Sampler::is_greedy() const { return params_.temperature < kGreedyTemperature || params_.top_k == 1; }
 
 SampleResult Sampler::sample(float* logits, int32_t n_vocab, std::span<const int32_t> prompt,
-                             std::span<const int32_t> generated, std::span<const int32_t> banned, int32_t draft) {
+                             std::span<const int32_t> generated, std::span<const int32_t> banned) {
   apply_logit_bias(logits, n_vocab, params_.logit_bias);
   apply_banned(logits, n_vocab, banned);
   apply_repetition_penalty(logits, n_vocab, prompt, generated, params_.repetition_penalty, penalty_scratch_);
@@ -88,7 +88,7 @@ SampleResult Sampler::sample(float* logits, int32_t n_vocab, std::span<const int
     if (params_.n_logprobs >= 0) result.logprob = kNegInf;
     return result;
   }
-  result.token = is_greedy() ? m.argmax : draw(logits, n_vocab, m.max, draft);
+  result.token = is_greedy() ? m.argmax : draw(logits, n_vocab, m.max);
   if (params_.n_logprobs >= 0) {
     const double log_norm = log_normalizer(logits, n_vocab, m.max);
     result.logprob = static_cast<float>(static_cast<double>(logits[result.token]) - log_norm);
@@ -97,34 +97,17 @@ SampleResult Sampler::sample(float* logits, int32_t n_vocab, std::span<const int
   return result;
 }
 
-int32_t Sampler::draw(const float* logits, int32_t n_vocab, float max_logit, int32_t draft) {
+int32_t Sampler::draw(const float* logits, int32_t n_vocab, float max_logit) {
   const float inv_t = 1.0f / params_.temperature;
-  const double u = rng_.uniform_double();
-  const double z = distribution(logits, n_vocab, max_logit, inv_t);
-  if (draft < 0) return pick(u * z, max_logit, inv_t);
-  // Speculative verification: accept the draft with probability p(draft) = w / z, else draw
-  // from p without it (its weight removed, renormalised by the smaller total).
-  const double w = remove(draft, max_logit, inv_t);
-  if (u * z < w) return draft;
-  return pick(rng_.uniform_double() * (z - w), max_logit, inv_t);
-}
-
-// Stages 8-10: the final distribution, as weights over the whole vocabulary (weights_ with
-// block_sums_: no filter, or none but the plain draw) or over candidates_. Returns its total weight.
-double Sampler::distribution(const float* logits, int32_t n_vocab, float max_logit, float inv_t) {
   const bool top_k_on = params_.top_k > 0 && params_.top_k < n_vocab;
   const bool top_p_on = params_.top_p < 1.0f;
-  n_vocab_ = n_vocab;
-  whole_vocab_ = false;
+  const double u = rng_.uniform_double();
   if (!top_k_on && (top_p_on || params_.min_p == 0.0f)) {
     // Whole-vocabulary weights: the plain draw, or the top_p histogram.
     weights_.resize(static_cast<size_t>(n_vocab));
     block_sums_.resize(static_cast<size_t>((n_vocab + kExpBlock - 1) / kExpBlock));
     const double z = exp_weights(logits, n_vocab, max_logit, inv_t, weights_.data(), block_sums_.data());
-    if (!top_p_on) {
-      whole_vocab_ = true;
-      return z;
-    }
+    if (!top_p_on) return draw_from_blocks(n_vocab, u * z);
     gather_nucleus(logits, n_vocab, max_logit, inv_t, z);
   } else {
     filter(logits, n_vocab, max_logit, inv_t);
@@ -132,35 +115,13 @@ double Sampler::distribution(const float* logits, int32_t n_vocab, float max_log
   apply_min_p(max_logit);
   double z = 0.0;
   for (const Candidate& c : candidates_) z += fast_exp((c.logit - max_logit) * inv_t);
-  return z;
-}
-
-// The first token of the distribution whose cumulative weight exceeds target.
-int32_t Sampler::pick(double target, float max_logit, float inv_t) {
-  if (whole_vocab_) return draw_from_blocks(n_vocab_, target);
+  const double target = u * z;
   double cum = 0.0;
   for (const Candidate& c : candidates_) {
     cum += fast_exp((c.logit - max_logit) * inv_t);
     if (cum > target) return c.id;
   }
   return candidates_.front().id;  // only when rounding leaves cum == target; the best token
-}
-
-// Takes `token` out of the distribution; returns the weight it had (0 if it was filtered out).
-double Sampler::remove(int32_t token, float max_logit, float inv_t) {
-  if (whole_vocab_) {
-    if (token < 0 || token >= n_vocab_) return 0.0;
-    float& w = weights_[static_cast<size_t>(token)];
-    const double had = w;
-    block_sums_[static_cast<size_t>(token / kExpBlock)] -= had;
-    w = 0.0f;
-    return had;
-  }
-  auto it = std::find_if(candidates_.begin(), candidates_.end(), [token](const Candidate& c) { return c.id == token; });
-  if (it == candidates_.end()) return 0.0;
-  const double had = fast_exp((it->logit - max_logit) * inv_t);
-  if (candidates_.size() > 1) candidates_.erase(it);  // a lone candidate has p = 1: always accepted
-  return had;
 }
 
 // The first token whose cumulative weight exceeds target: a scan over block sums, then inside

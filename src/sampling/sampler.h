@@ -24,13 +24,6 @@
 //                        u * total weight. Greedy steps draw nothing. Weights are
 //                        fast_exp((logit - max) / temperature): tokens more than 87 nats below
 //                        the max (at the sampling temperature) weigh exactly 0.
-// Speculative verification (sample with a `draft` token x, proposed by a deterministic drafter
-// such as prompt lookup): greedy steps return the argmax as always (the caller accepts x when it
-// is equal). Sampled steps accept x with probability p(x) under the final distribution of
-// stage 11 (after the filters), else draw from p with x removed and renormalised; so the token
-// returned is distributed exactly as p (Leviathan et al. 2023 with a one-point draft
-// distribution), and the caller accepts x when it is returned. Uses two uniforms when x is
-// rejected, one otherwise.
 // Cost on a 128,256-entry vocabulary: no full sort. Greedy is one pass (argmax). Plain
 // sampling is one vectorized pass of weights (fast_exp.h) with per-block sums, then a scan of
 // block sums and one block. top_k keeps a small sorted buffer (nth_element for k > 128) and
@@ -73,17 +66,12 @@ class Sampler {
 
   // logits: n_vocab floats, modified in place (stages 1-5). prompt and generated: the sequence's
   // token history for the penalties. banned: tokens that must not be sampled; may be empty.
-  // draft >= 0: verify that draft token (see above); the result is the token to emit either way.
   SampleResult sample(float* logits, int32_t n_vocab, std::span<const int32_t> prompt,
-                      std::span<const int32_t> generated, std::span<const int32_t> banned = {},
-                      int32_t draft = -1);
+                      std::span<const int32_t> generated, std::span<const int32_t> banned = {});
 
  private:
   bool is_greedy() const;
-  int32_t draw(const float* logits, int32_t n_vocab, float max_logit, int32_t draft);
-  double distribution(const float* logits, int32_t n_vocab, float max_logit, float inv_t);
-  int32_t pick(double target, float max_logit, float inv_t);
-  double remove(int32_t token, float max_logit, float inv_t);
+  int32_t draw(const float* logits, int32_t n_vocab, float max_logit);
   int32_t draw_from_blocks(int32_t n_vocab, double target);
   void filter(const float* logits, int32_t n_vocab, float max_logit, float inv_t);
   void gather_nucleus(const float* logits, int32_t n_vocab, float max_logit, float inv_t, double z);
@@ -97,8 +85,6 @@ class Sampler {
   std::vector<double> block_sums_;   // [n_vocab / kExpBlock] sums of weights_
   std::vector<double> bucket_mass_;  // top_p histogram
   std::vector<Candidate> candidates_, boundary_;
-  bool whole_vocab_ = false;         // this draw's distribution is weights_ (else candidates_)
-  int32_t n_vocab_ = 0;              // of this draw
 };
 
 }  // namespace maas
