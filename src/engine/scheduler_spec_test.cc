@@ -179,7 +179,7 @@ TEST(SchedulerSpec, DraftsAreCutToWhatTheyAreWorth) {
   // Poor acceptance: nothing runs, and the estimate drifts back toward the prior to try again.
   std::vector<float> after;
   EXPECT_EQ(draft_lengths(8, 0.3f, cost, &after), std::vector<int32_t>(8, 0));
-  for (float a : after) EXPECT_NEAR(a, 0.3f + 0.05f * (0.5f - 0.3f), 1e-6);
+  for (float a : after) EXPECT_NEAR(a, 0.3f + 0.05f * (Sequence::kDraftAcceptancePrior - 0.3f), 1e-6);
   // Tokens nearly free (a device whose steps are bound by reading the weights): whole drafts.
   EXPECT_EQ(draft_lengths(8, 0.8f, LinearCost(0.2, 0.0001, 0.0001)), std::vector<int32_t>(8, 8));
 }

@@ -43,8 +43,12 @@ struct Sequence {
   std::vector<TokenLogprob> beam_candidates;  // beam search: top 2 * width next tokens, pending
   bool has_candidates = false;
   std::vector<int32_t> draft;         // speculative tokens proposed to follow `tokens` (unverified)
-  static constexpr float kDraftAcceptancePrior = 0.5f;
-  float draft_acceptance = kDraftAcceptancePrior;  // running estimate: P(a draft token is accepted | the ones before were)
+  // Running estimate of P(a draft token is accepted | the ones before it were), for the
+  // scheduler's cost rule. Optimistic at first (a sequence tries its drafts until they miss: an
+  // estimate too low to draft would never be corrected), and it drifts back there while drafts
+  // are not run, so a sequence whose text turns repetitive tries again.
+  static constexpr float kDraftAcceptancePrior = 0.8f;
+  float draft_acceptance = kDraftAcceptancePrior;
   std::unique_ptr<NgramProposer> proposer;  // made on the first proposal
 
   int32_t n_generated() const { return static_cast<int32_t>(tokens.size()) - n_prompt; }

@@ -60,8 +60,10 @@ test("--num-speculative-tokens 5: greedy text equals plain decoding; metrics cou
     }
     const drafts = await metric(spec.url, "maas:spec_decode_num_draft_tokens_total");
     const accepted = await metric(spec.url, "maas:spec_decode_num_accepted_tokens_total");
+    // How much of a draft runs depends on the step cost model (timing); that some are kept does
+    // not. (Drafts both kept and rejected: engine_spec_test, with whole drafts.)
     assert.ok(accepted > 0, `accepted ${accepted}`);
-    assert.ok(drafts > accepted, `drafts ${drafts} accepted ${accepted}`);
+    assert.ok(drafts >= accepted, `drafts ${drafts} accepted ${accepted}`);
     assert.equal(await metric(plain.url, "maas:spec_decode_num_draft_tokens_total"), 0);
     assert.equal(await metric(plain.url, "maas:spec_decode_num_accepted_tokens_total"), 0);
   } finally {
