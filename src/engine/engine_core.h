@@ -7,7 +7,10 @@
 // sequences are sampled (a request with several sequences is forked from its prompt once the
 // prompt is computed; beam search expands and prunes its beams); finished sequences free their
 // blocks; every request that made progress gets one RequestOutput. An exception while handling
-// one request fails only that request (finish "error", error Internal).
+// one request fails only that request (finish "error", error Internal). With speculative
+// decoding (EngineOptions::num_speculative_tokens) a decoding sequence may carry a draft: the
+// scheduler runs it after the sequence's token, and verify_draft (engine_spec.cc) keeps the
+// tokens the model confirms, 1 to draft + 1 per step.
 // Outputs are queued (take_outputs) rather than called, so the caller publishes stats first.
 // Thread safety: one thread (the engine thread) calls everything but validate(), which is const
 // and may run on any thread.
