@@ -63,8 +63,8 @@ struct EngineOptions {
   // the same as without; sampled output keeps its distribution. Beam search never speculates.
   // A draft runs only as far as its tokens are worth their time by the step cost model (a
   // token's chance of being kept, from the sequence's acceptance so far, times a decode token's
-  // share of the step, against what it adds to the step; scheduler.h), so a lone stream drafts
-  // freely and a busy batch hardly; spec_draft_by_cost false runs every draft whole (tests).
+  // share of the step, against what it adds to the step; scheduler.h), so a busy batch drafts
+  // hardly; a lone stream always drafts whole; spec_draft_by_cost false runs every draft whole.
   // spec_max_seqs: drafts run only while at most this many sequences decode (0: always).
   // Neither changes any output, only how many tokens a step yields (engine_spec.cc).
   int32_t num_speculative_tokens = 0;

@@ -139,12 +139,16 @@ int32_t Scheduler::draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out
 // acceptance estimate a, probability a^i. Kept, it is worth a decode token's share of the step
 // (the decodes' predicted time / their number: a whole step for a lone stream, little in a big
 // batch); it costs what it adds to the step's predicted time (the cost model: a token, a logit
-// row, its attention). Tokens run while the first outweighs the second, so a lone stream drafts
-// freely, a busy batch on a CPU only its likeliest tokens, and a device whose extra tokens are
-// nearly free drafts whole. A sequence whose drafts stop running drifts back toward the prior
-// estimate, so it tries again later. No cost model, or spec_by_cost off: the whole draft.
+// row, its attention). Tokens run while the first outweighs the second, so a busy batch on a
+// CPU runs only its likeliest tokens and a device whose extra tokens are nearly free drafts
+// whole. A sequence whose drafts stop running drifts back toward the prior estimate, so it tries
+// again later. A lone decoding stream always drafts whole: a kept token saves it a whole step,
+// and the linear cost model, fitted mostly on one-row steps, cannot tell a step's fixed cost
+// from a row's and overprices its rows (the tiny test model drafted too little under the rule
+// and ran faster with whole drafts; bench/RESULTS.md). No cost model, or spec_by_cost off: the
+// whole draft.
 int32_t Scheduler::worth_drafting(Sequence& seq, int32_t max_n) {
-  if (cost_ == nullptr || !options_.spec_by_cost || max_n <= 0) return max_n;
+  if (cost_ == nullptr || !options_.spec_by_cost || max_n <= 0 || draft_base_.n_decode <= 1) return max_n;
   double p = 1.0, prev = cost_->predict(draft_base_);
   int32_t n = 0;
   StepShape shape = draft_base_;

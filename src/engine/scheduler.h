@@ -39,7 +39,7 @@
 // With a cost model, a draft is also cut to the tokens worth their time: a token's chance of being
 // kept (the sequence's acceptance estimate, Sequence::draft_acceptance, to the power of its place)
 // times a decode token's share of the step's time must outweigh what it adds to the step
-// (worth_drafting in scheduler.cc): a lone stream drafts freely, a busy CPU batch hardly.
+// (worth_drafting in scheduler.cc): a busy CPU batch drafts hardly; a lone stream always whole.
 // commit() counts only the chunk's own tokens; accept_draft() then adds the verified draft
 // tokens and frees the blocks the rejected ones left unused. No block is ever registered in the
 // prefix cache before every token in it is verified.

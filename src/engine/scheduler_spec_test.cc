@@ -171,9 +171,11 @@ std::vector<int32_t> draft_lengths(int n, float acceptance, const StepCost& cost
 // of the step outweighs what it adds to the step (0.015 s a token here).
 TEST(SchedulerSpec, DraftsAreCutToWhatTheyAreWorth) {
   const LinearCost cost(0.2, 0.01, 0.005);
-  // A lone stream: a token is worth the whole 0.215 s step. 0.5^3 * 0.215 > 0.015 > 0.5^4 * 0.215.
-  EXPECT_EQ(draft_lengths(1, 0.5f, cost), std::vector<int32_t>({3}));
-  EXPECT_EQ(draft_lengths(1, 0.9f, cost), std::vector<int32_t>({8}));
+  // A lone stream drafts whole, whatever its estimate.
+  EXPECT_EQ(draft_lengths(1, 0.3f, cost), std::vector<int32_t>({8}));
+  // Two streams: a token is worth (0.2 + 2 * 0.015) / 2 = 0.115 s; 0.5^2 * 0.115 > 0.015 > 0.5^3 * 0.115.
+  EXPECT_EQ(draft_lengths(2, 0.5f, cost), std::vector<int32_t>({2, 2}));
+  EXPECT_EQ(draft_lengths(2, 0.9f, cost), std::vector<int32_t>({8, 8}));
   // Eight streams: a token is worth (0.2 + 8 * 0.015) / 8 = 0.04 s; 0.5 * 0.04 > 0.015 > 0.25 * 0.04.
   EXPECT_EQ(draft_lengths(8, 0.5f, cost), std::vector<int32_t>(8, 1));
   // Poor acceptance: nothing runs, and the estimate drifts back toward the prior to try again.
