@@ -107,6 +107,11 @@ void print_stats(const RunTurn& t) {
                t.prompt_tokens, t.cached_prompt_tokens,
                (t.prompt_tokens - t.cached_prompt_tokens) / std::max(1e-9, t.first_output_seconds), t.completion_tokens,
                std::max(0, t.completion_tokens - 1) / decode_s, t.finish_reason.c_str());
+  if (t.spec_draft_tokens > 0) {
+    std::fprintf(stderr, "speculative: %lld draft tokens, %lld accepted (%.0f%%)\n", static_cast<long long>(t.spec_draft_tokens),
+                 static_cast<long long>(t.spec_accepted_tokens),
+                 100.0 * static_cast<double>(t.spec_accepted_tokens) / static_cast<double>(t.spec_draft_tokens));
+  }
 }
 
 // Runs one turn; prints the text (or the JSON body), then logprobs and stats as asked.
@@ -168,6 +173,13 @@ StatusOr<LoaderOptions> loader_options(const Args& a) {
   lo.engine.n_ctx = static_cast<int32_t>(ctx);
   lo.engine.max_num_seqs = 1;        // one sequence; the KV cache holds one full context
   lo.engine.step_time_target_s = 0;  // no decodes to protect: prompts at full batch
+  ASSIGN_OR_RETURN(long long spec_k, a.get_int("--num-speculative-tokens", 0, 0, 64));
+  ASSIGN_OR_RETURN(long long lookup_max, a.get_int("--ngram-prompt-lookup-max", 4, 1, 64));
+  ASSIGN_OR_RETURN(long long lookup_min, a.get_int("--ngram-prompt-lookup-min", 1, 1, 64));
+  lo.engine.num_speculative_tokens = static_cast<int32_t>(spec_k);
+  lo.engine.ngram_prompt_lookup_max = static_cast<int32_t>(lookup_max);
+  lo.engine.ngram_prompt_lookup_min = static_cast<int32_t>(lookup_min);
+  RETURN_IF_ERROR(validate_speculative_options(lo.engine));
   return lo;
 }
 
@@ -176,7 +188,8 @@ StatusOr<LoaderOptions> loader_options(const Args& a) {
 int cmd_run(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv,
                           {"--max-tokens", "--temperature", "--top-p", "--top-k", "--seed", "--threads", "--ctx",
-                           "--system", "--stop", "--logprobs", "--output", "--chat-template", "--device"},
+                           "--system", "--stop", "--logprobs", "--output", "--chat-template", "--device",
+                           "--num-speculative-tokens", "--ngram-prompt-lookup-max", "--ngram-prompt-lookup-min"},
                           {"--chat", "--no-special", "--ignore-eos", "--verbose"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (args->positional().empty() || args->positional().size() > 2)

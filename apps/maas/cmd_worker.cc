@@ -93,7 +93,8 @@ int cmd_worker(const std::vector<std::string>& argv) {
                                  "--max-batch-tokens", "--max-waiting", "--request-timeout", "--drain-timeout", "--served-model-name",
                                  "--step-budget-ms", "--min-prefill-tokens", "--long-prefill-threshold",
                                  "--weights-cache", "--weights-sha256", "--device", "--gpu-memory-fraction", "--kv-cache-dtype",
-                                 "--chat-template", "--cuda-graphs"},
+                                 "--chat-template", "--cuda-graphs", "--num-speculative-tokens",
+                                 "--ngram-prompt-lookup-max", "--ngram-prompt-lookup-min"},
                           {"--no-prefix-caching", "--ignore-eos-default"});
   if (!args.ok()) return report_error(args.status().message(), 2);
   if (!args->has("--model")) return report_error("usage: maas worker --model PATH [--host H] [--port P] [--api-key KEY ...]", 2);
@@ -124,16 +125,24 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.engine.kv_type = *kv_type;
   o.engine.enable_prefix_caching = !args->has("--no-prefix-caching");
   o.default_ignore_eos = args->has("--ignore-eos-default");
+  // A GPU batches far wider than two CPU cores: 256 sequences and 2,048 tokens a step by default
+  // (vLLM's max_num_seqs and chunked-prefill budget), 64 and 512 on the CPU.
+  const bool gpu = o.load.device.rfind("cuda", 0) == 0;
   struct IntFlag { const char* name; long long fallback, lo, hi; long long* out; };
   long long port, threads, ctx, blocks, seqs, batch, waiting, timeout, drain, budget_ms, min_prefill, long_prefill;
+  long long spec_k, lookup_max, lookup_min;
   for (IntFlag f : {IntFlag{"--port", 8080, 0, 65535, &port}, IntFlag{"--threads", 0, 0, 1024, &threads},
                     IntFlag{"--ctx", 4096, 16, 1 << 20, &ctx}, IntFlag{"--kv-blocks", 0, 0, 1 << 24, &blocks},
-                    IntFlag{"--max-num-seqs", 64, 1, 4096, &seqs}, IntFlag{"--max-batch-tokens", 512, 16, 1 << 16, &batch},
+                    IntFlag{"--max-num-seqs", gpu ? 256 : 64, 1, 4096, &seqs},
+                    IntFlag{"--max-batch-tokens", gpu ? 2048 : 512, 16, 1 << 16, &batch},
                     IntFlag{"--max-waiting", 256, 1, 1 << 20, &waiting}, IntFlag{"--request-timeout", 600, 1, 86400, &timeout},
                     IntFlag{"--drain-timeout", 30, 0, 3600, &drain},
                     IntFlag{"--step-budget-ms", static_cast<long long>(kDefaultStepTimeTarget * 1000 + 0.5), 0, 600000, &budget_ms},
                     IntFlag{"--min-prefill-tokens", 16, 1, 1 << 16, &min_prefill},
-                    IntFlag{"--long-prefill-threshold", 256, 0, 1 << 20, &long_prefill}}) {
+                    IntFlag{"--long-prefill-threshold", 256, 0, 1 << 20, &long_prefill},
+                    IntFlag{"--num-speculative-tokens", 0, 0, 64, &spec_k},
+                    IntFlag{"--ngram-prompt-lookup-max", 4, 1, 64, &lookup_max},
+                    IntFlag{"--ngram-prompt-lookup-min", 1, 1, 64, &lookup_min}}) {
     auto v = args->get_int(f.name, f.fallback, f.lo, f.hi);
     if (!v.ok()) return report_error(v.status().message(), 2);
     *f.out = *v;
@@ -148,6 +157,10 @@ int cmd_worker(const std::vector<std::string>& argv) {
   o.engine.step_time_target_s = static_cast<double>(budget_ms) / 1000.0;
   o.engine.min_prefill_tokens = static_cast<int32_t>(min_prefill);
   o.engine.long_prefill_threshold = static_cast<int32_t>(long_prefill);
+  o.engine.num_speculative_tokens = static_cast<int32_t>(spec_k);
+  o.engine.ngram_prompt_lookup_max = static_cast<int32_t>(lookup_max);
+  o.engine.ngram_prompt_lookup_min = static_cast<int32_t>(lookup_min);
+  if (Status s = validate_speculative_options(o.engine); !s.ok()) return report_error(s.message(), 2);
   o.request_timeout_s = static_cast<int>(timeout);
   o.drain_timeout_s = static_cast<int>(drain);
 

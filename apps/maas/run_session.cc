@@ -57,6 +57,7 @@ StatusOr<RunTurn> RunSession::run(const nlohmann::json& body, bool chat,
   RunTurn turn;
   Status error;
   bool finished = false;
+  const EngineStats before = core_->stats();
   const Clock::time_point start = Clock::now();
   core_->add(std::move(request), [&](RequestOutput&& out) {
     for (const SequenceDelta& d : out.deltas) {
@@ -78,6 +79,9 @@ StatusOr<RunTurn> RunSession::run(const nlohmann::json& body, bool chat,
   RETURN_IF_ERROR(step_until(finished));
   RETURN_IF_ERROR(error);
   turn.total_seconds = seconds_since(start);
+  const EngineStats after = core_->stats();
+  turn.spec_draft_tokens = after.spec_draft_tokens - before.spec_draft_tokens;
+  turn.spec_accepted_tokens = after.spec_accepted_tokens - before.spec_accepted_tokens;
   turn.response_body = response.body();
   return turn;
 }

@@ -35,6 +35,8 @@ struct RunTurn {
   int32_t cached_prompt_tokens = 0;  // served by the prefix cache (earlier turns)
   double first_output_seconds = 0;   // from submission to the first token (prefill + one sample)
   double total_seconds = 0;
+  int64_t spec_draft_tokens = 0;     // speculative decoding in this turn: draft tokens run
+  int64_t spec_accepted_tokens = 0;  // and kept
   std::string response_body;  // the worker's non-streaming response JSON for the body
 };
 

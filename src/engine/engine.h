@@ -30,7 +30,7 @@ struct StepReport {
   double seconds = 0;            // schedule + forward pass + sampling + outputs
   double predicted_seconds = 0;  // the cost model's prediction before it ran
   int32_t n_prefill_tokens = 0;  // prompt (and recomputed) tokens
-  int32_t n_decode_tokens = 0;   // generated tokens (one per decoding sequence)
+  int32_t n_decode_tokens = 0;   // decode tokens run (one per decoding sequence, plus its draft tokens)
   bool budgeted = false;         // the step-time budget bounded its prompt tokens
   double overrun = 1;            // the cost model's overrun after this step (step_cost.h)
 };
@@ -56,6 +56,22 @@ struct EngineOptions {
   int32_t min_prefill_tokens = 16;
   double prefill_share = 0.25;
   int32_t long_prefill_threshold = 256;
+  // Speculative decoding by prompt lookup (engine_spec.cc; vLLM's "ngram" method): up to
+  // num_speculative_tokens draft tokens per decoding sequence per step (0: off), proposed from
+  // the latest earlier occurrence of the sequence's last ngram_prompt_lookup_max ..
+  // ngram_prompt_lookup_min tokens and verified by the model in the same step. Greedy output is
+  // the same as without; sampled output keeps its distribution. Beam search never speculates.
+  // A draft runs only as far as its tokens are worth their time by the step cost model (a
+  // token's chance of being kept, from the sequence's acceptance so far, times a decode token's
+  // share of the step, against what it adds to the step; scheduler.h), so a busy batch drafts
+  // hardly; a lone stream always drafts whole; spec_draft_by_cost false runs every draft whole.
+  // spec_max_seqs: drafts run only while at most this many sequences decode (0: always).
+  // Neither changes any output, only how many tokens a step yields (engine_spec.cc).
+  int32_t num_speculative_tokens = 0;
+  int32_t ngram_prompt_lookup_max = 4;
+  int32_t ngram_prompt_lookup_min = 1;
+  bool spec_draft_by_cost = true;
+  int32_t spec_max_seqs = 0;
   // Called on the engine thread after every step that ran (metrics); must be quick.
   std::function<void(const StepReport&)> on_step;
   // Tests (fault injection): called on the engine thread for every request that gets outputs in
@@ -77,7 +93,12 @@ struct EngineStats {
   int64_t n_preemptions = 0;
   int64_t requests_finished = 0;
   int64_t steps = 0;
+  int64_t spec_draft_tokens = 0;     // speculative draft tokens run through the model
+  int64_t spec_accepted_tokens = 0;  // of those, verified and kept
 };
+
+// InvalidArgument when the speculative decoding options are out of range (checked at startup).
+Status validate_speculative_options(const EngineOptions& options);
 
 class Engine {
  public:

@@ -112,6 +112,27 @@ TEST(EngineConstraint, PreemptionKeepsEachSequencesState) {
   EXPECT_GT(engine.stats().n_preemptions, 0);
 }
 
+TEST(EngineConstraint, SpeculationChangesNothing) {
+  // Drafts are verified against the masked distribution position by position: the answer is
+  // token for token what plain constrained decoding gives, greedy and seeded.
+  EngineOptions spec = test_engine_options();
+  spec.num_speculative_tokens = 4;
+  for (uint32_t seed : {1u, 2u, 5u}) {
+    for (float temperature : {0.0f, 1.0f}) {
+      EngineRequest q = constrained("s", seed, json_object_grammar());
+      q.max_tokens = 120;
+      q.sampling.temperature = temperature;
+      q.sampling.seed = 11;
+      RequestResult plain = run_one(test_engine_options(), q);
+      RequestResult drafted = run_one(spec, q);
+      EXPECT_EQ(drafted.text[0], plain.text[0]) << "seed " << seed << " temperature " << temperature;
+      EXPECT_EQ(drafted.finish[0], plain.finish[0]);
+      JsonMatcher m(json_object_grammar()->root);
+      EXPECT_TRUE(m.feed(drafted.text[0])) << drafted.text[0];
+    }
+  }
+}
+
 TEST(EngineConstraint, BeamSearchIsRefused) {
   auto& m = engine_test_model();
   Engine engine(*m.model, *m.tokenizer, test_engine_options());

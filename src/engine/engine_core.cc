@@ -47,9 +47,11 @@ EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineOpt
       scheduler_(SchedulerOptions{resolved.max_num_seqs, resolved.max_batch_tokens, resolved.n_ctx,
                                   resolved.enable_prefix_caching, resolved.step_time_target_s,
                                   resolved.min_prefill_tokens, resolved.prefill_share,
-                                  resolved.long_prefill_threshold},
+                                  resolved.long_prefill_threshold, resolved.spec_max_seqs, resolved.spec_draft_by_cost},
                  blocks_, &cost_model_),
       runner_(model, *cache_) {
+  const Status spec = validate_speculative_options(resolved);  // callers validate user input first
+  CHECK_MSG(spec.ok(), spec.message().c_str());
   for (int32_t id = 0; id < tokenizer.n_vocab(); ++id) {
     if (tokenizer.is_eog(id)) eog_ids_.push_back(id);
   }

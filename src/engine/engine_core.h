@@ -7,7 +7,10 @@
 // sequences are sampled (a request with several sequences is forked from its prompt once the
 // prompt is computed; beam search expands and prunes its beams); finished sequences free their
 // blocks; every request that made progress gets one RequestOutput. An exception while handling
-// one request fails only that request (finish "error", error Internal).
+// one request fails only that request (finish "error", error Internal). With speculative
+// decoding (EngineOptions::num_speculative_tokens) a decoding sequence may carry a draft: the
+// scheduler runs it after the sequence's token, and verify_draft (engine_spec.cc) keeps the
+// tokens the model confirms, 1 to draft + 1 per step.
 // Outputs are queued (take_outputs) rather than called, so the caller publishes stats first.
 // Thread safety: one thread (the engine thread) calls everything but validate(), which is const
 // and may run on any thread.
@@ -77,6 +80,9 @@ class EngineCore {
   void append_token(RequestState& r, Sequence& s, const SampleResult& res);
   std::vector<int32_t> banned_tokens(const RequestState& r, const Sequence& s) const;
   void finish_sequence(Sequence& s, const std::string& reason);
+  // Speculative decoding (engine_spec.cc).
+  void propose_draft(const RequestState& r, Sequence& s);
+  void verify_draft(RequestState& r, Sequence& s, float* rows, int32_t n_draft);
   // Beam search (engine_beam.cc).
   struct BeamProposal { size_t parent; int32_t token; float logprob; double cum; };
   std::vector<BeamProposal> beam_proposals(RequestState& r);

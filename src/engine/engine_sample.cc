@@ -21,6 +21,10 @@ void EngineCore::process_chunk(SchedulerOutput& out, size_t i) {
   float* rows = runner_.logits(i);
   if (c.all_logits) collect_prompt_logprobs(r, c, rows);
   if (s.n_uncomputed() > 0 || s.finished) return;  // more prompt to compute
+  if (c.n_draft > 0) {
+    verify_draft(r, s, rows, c.n_draft);
+    return;
+  }
   float* last = rows + (c.all_logits ? static_cast<size_t>(c.n_tokens - 1) * runner_.n_vocab() : 0);
   if (r.beam()) {
     beam_candidates(r, s, last);
@@ -69,6 +73,7 @@ void EngineCore::sample_sequence(RequestState& r, Sequence& s, float* logits) {
   SampleResult res = s.sampler->sample(logits, runner_.n_vocab(), all.first(static_cast<size_t>(s.n_prompt)),
                                        all.subspan(static_cast<size_t>(s.n_prompt)), banned);
   append_token(r, s, res);
+  propose_draft(r, s);
 }
 
 // The prompt is computed: make the other width - 1 sequences share its blocks, then sample

@@ -16,10 +16,13 @@ void ModelRunner::run(const SchedulerOutput& out) {
     const Sequence& s = *c.seq;
     auto first = s.tokens.begin() + s.n_computed;
     batch_.tokens.insert(batch_.tokens.end(), first, first + c.n_tokens);
+    batch_.tokens.insert(batch_.tokens.end(), s.draft.begin(), s.draft.begin() + c.n_draft);
+    const int32_t n = c.n_tokens + c.n_draft;
+    const bool all_logits = c.all_logits || c.n_draft > 0;
     batch_.seqs.push_back(BatchSequence{s.block_table.data(), static_cast<int32_t>(s.block_table.size()), s.n_computed,
-                                        c.n_tokens, c.all_logits});
+                                        n, all_logits});
     row_offset_.push_back(rows);
-    rows += c.all_logits ? static_cast<size_t>(c.n_tokens) : 1;
+    rows += all_logits ? static_cast<size_t>(n) : 1;
   }
   if (logits_.size() < rows * static_cast<size_t>(n_vocab_)) logits_.resize(rows * static_cast<size_t>(n_vocab_));
   model_.forward(batch_, cache_, logits_.data());

@@ -19,7 +19,8 @@ class ModelRunner {
   ModelRunner(Model& model, KvCache& cache);
 
   // Runs out.copies, then the forward pass over out.chunks. Afterwards logits(i) points at
-  // chunk i's rows: n_tokens rows with all_logits, else one (its last token), n_vocab each.
+  // chunk i's rows: n_tokens rows with all_logits, n_tokens + n_draft with a draft (the draft's
+  // tokens run after the chunk's own), else one (its last token), n_vocab each.
   void run(const SchedulerOutput& out);
   float* logits(size_t chunk) { return logits_.data() + row_offset_[chunk] * static_cast<size_t>(n_vocab_); }
   int32_t n_vocab() const { return n_vocab_; }

@@ -24,13 +24,16 @@ bool has_prompt_work(const RequestState& r) {
   return false;
 }
 
+// A chunk of n tokens of `s` (and n_draft draft tokens after them: decode tokens, a row each).
+void add_to_shape(StepShape& shape, const Sequence& s, int32_t n, int32_t n_draft) {
+  const bool sampled = s.n_computed + n == static_cast<int32_t>(s.tokens.size());
+  shape.add_chunk(s.n_computed, n + n_draft, sampled, sampled && n == 1 && s.n_computed >= s.n_prompt);
+  shape.n_rows += n_draft;
+}
+
 StepShape shape_of(const std::vector<ScheduledChunk>& chunks) {
   StepShape shape;
-  for (const ScheduledChunk& c : chunks) {
-    const Sequence& s = *c.seq;
-    const bool sampled = s.n_computed + c.n_tokens == static_cast<int32_t>(s.tokens.size());
-    shape.add_chunk(s.n_computed, c.n_tokens, sampled, sampled && c.n_tokens == 1 && s.n_computed >= s.n_prompt);
-  }
+  for (const ScheduledChunk& c : chunks) add_to_shape(shape, *c.seq, c.n_tokens, c.n_draft);
   return shape;
 }
 
@@ -92,14 +95,74 @@ SchedulerOutput Scheduler::schedule() {
 }
 
 void Scheduler::schedule_decodes(SchedulerOutput& out) {
+  int32_t n_decoding = 0;
+  StepShape decodes;  // the decodes alone, for the worth of a draft token
+  for (const RequestState* r : running_) {
+    for (const auto& s : r->seqs) {
+      if (s->finished || s->n_uncomputed() != 1) continue;
+      ++n_decoding;
+      add_to_shape(decodes, *s, 1, 0);
+    }
+  }
+  const bool drafts = options_.spec_max_seqs == 0 || n_decoding <= options_.spec_max_seqs;
+  draft_base_ = decodes;
+  draft_token_value_ = cost_ != nullptr && n_decoding > 0 ? cost_->predict(decodes) / n_decoding : 0;
+  int32_t n_left = n_decoding;  // decodes not scheduled yet, this one included
   for (size_t i = 0; i < running_.size(); ++i) {
     RequestState* r = running_[i];
     for (auto& s : r->seqs) {
       if (s->finished || s->n_uncomputed() != 1) continue;
       if (budget_ == 0) return;
-      if (!schedule_seq(r, s.get(), 1, /*allow_preempt=*/true, out)) break;  // r left the running set
+      const int32_t n_draft = drafts ? draft_for(*s, n_left, out) : 0;
+      if (!drafts) s->draft.clear();
+      --n_left;
+      if (!schedule_seq(r, s.get(), 1, /*allow_preempt=*/true, out, n_draft)) break;  // r left the running set
     }
   }
+}
+
+// How much of seq's draft runs in this step: as long as it is worth its time (worth_drafting),
+// within what the token budget leaves after one token for each decode still to schedule
+// (n_left, seq's own included), and within the free blocks (reserved here, leaving one per such
+// decode: a draft never makes anyone be preempted or wait). The rest of the draft is dropped.
+int32_t Scheduler::draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out) {
+  int32_t n = std::min(static_cast<int32_t>(seq.draft.size()), budget_ - n_left);
+  n = std::min(n, worth_drafting(seq, n));
+  const int32_t bs = blocks_.block_size();
+  if (n > 0 && blocks_.n_free() < n_left + (n + bs - 1) / bs + 1) n = 0;
+  if (n > 0 && !reserve(seq, 1 + n, out)) n = 0;
+  seq.draft.resize(static_cast<size_t>(std::max(n, 0)));
+  return std::max(n, 0);
+}
+
+// The draft's i-th token is kept only if the first i all are: with the sequence's running
+// acceptance estimate a, probability a^i. Kept, it is worth a decode token's share of the step
+// (the decodes' predicted time / their number: a whole step for a lone stream, little in a big
+// batch); it costs what it adds to the step's predicted time (the cost model: a token, a logit
+// row, its attention). Tokens run while the first outweighs the second, so a busy batch on a
+// CPU runs only its likeliest tokens and a device whose extra tokens are nearly free drafts
+// whole. A sequence whose drafts stop running drifts back toward the prior estimate, so it tries
+// again later. A lone decoding stream always drafts whole: a kept token saves it a whole step,
+// and the linear cost model, fitted mostly on one-row steps, cannot tell a step's fixed cost
+// from a row's and overprices its rows (the tiny test model drafted too little under the rule
+// and ran faster with whole drafts; bench/RESULTS.md). No cost model, or spec_by_cost off: the
+// whole draft.
+int32_t Scheduler::worth_drafting(Sequence& seq, int32_t max_n) {
+  if (cost_ == nullptr || !options_.spec_by_cost || max_n <= 0 || draft_base_.n_decode <= 1) return max_n;
+  double p = 1.0, prev = cost_->predict(draft_base_);
+  int32_t n = 0;
+  StepShape shape = draft_base_;
+  for (; n < max_n; ++n) {
+    p *= seq.draft_acceptance;
+    shape.n_tokens += 1;
+    shape.n_rows += 1;
+    shape.n_attend += seq.n_computed + 2 + n;  // draft token n sits at position n_computed + 1 + n
+    const double now = cost_->predict(shape);
+    if (p * draft_token_value_ < now - prev) break;
+    prev = now;
+  }
+  if (n == 0) seq.draft_acceptance += 0.05f * (Sequence::kDraftAcceptancePrior - seq.draft_acceptance);
+  return n;
 }
 
 // Running requests with prompt work and waiting requests, merged in (priority, arrival) order.
@@ -202,8 +265,9 @@ int32_t Scheduler::room_for(const Sequence& seq, int32_t max_n) const {
 // Gives `seq` a chunk of `n` of its uncomputed tokens. With allow_preempt, frees blocks by
 // preempting running requests (lowest priority, newest first); returns false when `r` itself
 // was preempted or failed.
-bool Scheduler::schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out) {
-  while (!reserve(*seq, n, out)) {
+bool Scheduler::schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out,
+                             int32_t n_draft) {
+  while (!reserve(*seq, n + n_draft, out)) {
     if (!allow_preempt) return false;
     RequestState* victim = preemption_victim();
     if (victim == r && running_.size() == 1) {  // alone and still no room: it can never run
@@ -219,10 +283,10 @@ bool Scheduler::schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool all
   const bool all_logits = r->request.echo_logprobs && !r->forked && seq->n_computed < seq->n_prompt;
   const bool sampled = seq->n_computed + n == static_cast<int32_t>(seq->tokens.size());
   const bool decode = sampled && n == 1 && seq->n_computed >= seq->n_prompt;
-  shape_.add_chunk(seq->n_computed, n, sampled, decode);
+  add_to_shape(shape_, *seq, n, n_draft);
   if (!decode) prompt_granted_ = true;
-  out.chunks.push_back(ScheduledChunk{r, seq, n, all_logits});
-  budget_ -= n;
+  out.chunks.push_back(ScheduledChunk{r, seq, n, all_logits, n_draft});
+  budget_ -= n + n_draft;
   return true;
 }
 
@@ -258,7 +322,7 @@ bool Scheduler::reserve(Sequence& seq, int32_t n, SchedulerOutput& out) {
 
 void Scheduler::unschedule(RequestState* r, SchedulerOutput& out) {
   for (const ScheduledChunk& c : out.chunks) {
-    if (c.request == r) budget_ += c.n_tokens;
+    if (c.request == r) budget_ += c.n_tokens + c.n_draft;
   }
   std::erase_if(out.chunks, [r](const ScheduledChunk& c) { return c.request == r; });
   shape_ = shape_of(out.chunks);
@@ -330,23 +394,39 @@ bool Scheduler::fits_alone(const RequestState& r) const {
 }
 
 int64_t Scheduler::commit(const SchedulerOutput& out) {
-  const int32_t bs = blocks_.block_size();
   int64_t n_prompt_tokens = 0;
   for (const ScheduledChunk& c : out.chunks) {
     Sequence& s = *c.seq;
     n_prompt_tokens += std::max(0, std::min(s.n_computed + c.n_tokens, s.n_prompt) - s.n_computed);
-    s.n_computed += c.n_tokens;
-    if (!options_.enable_prefix_caching) continue;
-    while (static_cast<int32_t>(s.block_hashes.size()) < s.n_computed / bs) {
-      size_t i = s.block_hashes.size();
-      uint64_t parent = i == 0 ? 0 : s.block_hashes[i - 1];
-      std::span<const int32_t> tokens(s.tokens.data() + i * static_cast<size_t>(bs), static_cast<size_t>(bs));
-      uint64_t h = BlockManager::hash_block(parent, tokens);
-      blocks_.register_full(s.block_table[i], h, parent, tokens);
-      s.block_hashes.push_back(h);
-    }
+    s.n_computed += c.n_tokens;  // never the draft's: it is not verified yet
+    register_full_blocks(s);
   }
   return n_prompt_tokens;
+}
+
+// Registers the full blocks of computed (so verified) tokens in the prefix cache.
+void Scheduler::register_full_blocks(Sequence& s) {
+  if (!options_.enable_prefix_caching) return;
+  const int32_t bs = blocks_.block_size();
+  while (static_cast<int32_t>(s.block_hashes.size()) < s.n_computed / bs) {
+    size_t i = s.block_hashes.size();
+    uint64_t parent = i == 0 ? 0 : s.block_hashes[i - 1];
+    std::span<const int32_t> tokens(s.tokens.data() + i * static_cast<size_t>(bs), static_cast<size_t>(bs));
+    uint64_t h = BlockManager::hash_block(parent, tokens);
+    blocks_.register_full(s.block_table[i], h, parent, tokens);
+    s.block_hashes.push_back(h);
+  }
+}
+
+void Scheduler::accept_draft(Sequence& seq, int32_t n_accepted) {
+  CHECK(n_accepted >= 0 && seq.n_computed + n_accepted < static_cast<int32_t>(seq.tokens.size()));
+  seq.n_computed += n_accepted;
+  register_full_blocks(seq);
+  const size_t keep = static_cast<size_t>((seq.n_computed + blocks_.block_size() - 1) / blocks_.block_size());
+  while (seq.block_table.size() > keep) {
+    blocks_.free(seq.block_table.back());
+    seq.block_table.pop_back();
+  }
 }
 
 void Scheduler::fork_blocks(const Sequence& from, Sequence& to) {
@@ -363,6 +443,7 @@ void Scheduler::free_sequence(Sequence& seq) {
   seq.block_table.clear();
   seq.block_hashes.clear();
   seq.n_computed = 0;
+  seq.draft.clear();
 }
 
 }  // namespace maas

@@ -30,6 +30,19 @@
 // forever. Writing into a block that other sequences share (forks) first copies it
 // (copy-on-write): the copy is listed in `copies` for the model runner; the scheduler itself
 // never touches tensors.
+//
+// Speculative decoding: a decoding sequence with a draft (Sequence::draft) gets its one token
+// and, as far as the token budget and free blocks allow, the draft after it in the same chunk
+// (ScheduledChunk::n_draft, logits for every row); the draft's KV slots and blocks are reserved
+// like any tokens. Drafts only use what every other decode's token leaves of the token budget and
+// the free blocks: a draft that does not fit is cut or dropped, never preempting or delaying anyone.
+// With a cost model, a draft is also cut to the tokens worth their time: a token's chance of being
+// kept (the sequence's acceptance estimate, Sequence::draft_acceptance, to the power of its place)
+// times a decode token's share of the step's time must outweigh what it adds to the step
+// (worth_drafting in scheduler.cc): a busy CPU batch drafts hardly; a lone stream always whole.
+// commit() counts only the chunk's own tokens; accept_draft() then adds the verified draft
+// tokens and frees the blocks the rejected ones left unused. No block is ever registered in the
+// prefix cache before every token in it is verified.
 // Thread safety: engine thread only. RequestState objects are owned by the caller.
 #pragma once
 
@@ -52,6 +65,8 @@ struct SchedulerOptions {
   int32_t min_prefill_tokens = 16;     // prompt tokens per step when the decodes fill the target
   double prefill_share = 0.25;         // decodes over the target: prompts may add this share of their time
   int32_t long_prefill_threshold = 256;  // a prompt with more left than this is "long"
+  int32_t spec_max_seqs = 0;           // drafts run only while at most this many sequences decode (0: always)
+  bool spec_by_cost = true;            // cut drafts to the tokens worth their time (needs a StepCost)
 };
 
 struct ScheduledChunk {
@@ -59,6 +74,7 @@ struct ScheduledChunk {
   Sequence* seq = nullptr;
   int32_t n_tokens = 0;       // tokens seq->tokens[n_computed .. n_computed + n_tokens)
   bool all_logits = false;    // echo_logprobs: logits for every prompt token
+  int32_t n_draft = 0;        // then seq->draft[0 .. n_draft) after them (unverified; logits for every row)
 };
 
 struct BlockCopy {
@@ -90,6 +106,10 @@ class Scheduler {
   // After the forward pass: advances n_computed of every chunk and registers newly full
   // blocks in the prefix cache. Returns the prompt tokens computed.
   int64_t commit(const SchedulerOutput& out);
+  // After verification: n_accepted of the draft just run are now the sequence's tokens (the
+  // caller appended them): counts their KV, registers newly full blocks, frees the blocks past
+  // the computed tokens (they held only rejected draft positions).
+  void accept_draft(Sequence& seq, int32_t n_accepted);
   // Gives `to` the blocks of `from` (each gains a holder); the caller copies tokens etc.
   void fork_blocks(const Sequence& from, Sequence& to);
   void free_sequence(Sequence& seq);
@@ -106,7 +126,11 @@ class Scheduler {
   // Tokens of `seq` to run as a prompt chunk now (0: the step has no room left).
   int32_t prompt_chunk(const Sequence& seq, bool more_behind) const;
   int32_t room_for(const Sequence& seq, int32_t max_n) const;
-  bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out);
+  bool schedule_seq(RequestState* r, Sequence* seq, int32_t n, bool allow_preempt, SchedulerOutput& out,
+                    int32_t n_draft = 0);
+  int32_t draft_for(Sequence& seq, int32_t n_left, SchedulerOutput& out);
+  int32_t worth_drafting(Sequence& seq, int32_t max_n);
+  void register_full_blocks(Sequence& seq);
   bool reserve(Sequence& seq, int32_t n, SchedulerOutput& out);
   RequestState* preemption_victim() const;
   void preempt(RequestState* victim, SchedulerOutput& out);
@@ -126,6 +150,8 @@ class Scheduler {
   bool timed_ = false;                  // this step's prompt tokens are bounded by the cost model
   double target_s_ = 0;                 // this step's time target (see prefill_share)
   bool prompt_granted_ = false;         // some prompt chunk is in this step already
+  StepShape draft_base_;                // this step's decodes without drafts
+  double draft_token_value_ = 0;        // their predicted time per decode token
 };
 
 }  // namespace maas

@@ -5,6 +5,10 @@
 // same thing here (vLLM v1): each step the scheduler gives a sequence some of its uncomputed
 // tokens; when it has none left after a step, its last logits are sampled and one token is
 // appended. A preempted sequence keeps its tokens, drops its blocks and recomputes them later.
+// Speculative decoding (engine_spec.cc): a decoding sequence may carry a `draft`, tokens guessed
+// to follow it; the scheduler runs them after its last token in the same step and the engine
+// keeps the verified prefix. Drafts are never part of `tokens` and never counted in n_computed
+// until verified.
 // A RequestState owns the sequences of one request (n / best_of choices, or the live beams).
 // Thread safety: engine thread only.
 #pragma once
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "engine/output_processor.h"
+#include "engine/ngram_proposer.h"
 #include "engine/request.h"
 #include "sampling/json_constraint.h"
 #include "sampling/sampler.h"
@@ -39,6 +44,14 @@ struct Sequence {
   std::string finish_reason;
   std::vector<TokenLogprob> beam_candidates;  // beam search: top 2 * width next tokens, pending
   bool has_candidates = false;
+  std::vector<int32_t> draft;         // speculative tokens proposed to follow `tokens` (unverified)
+  // Running estimate of P(a draft token is accepted | the ones before it were), for the
+  // scheduler's cost rule. Optimistic at first (a sequence tries its drafts until they miss: an
+  // estimate too low to draft would never be corrected), and it drifts back there while drafts
+  // are not run, so a sequence whose text turns repetitive tries again.
+  static constexpr float kDraftAcceptancePrior = 0.8f;
+  float draft_acceptance = kDraftAcceptancePrior;
+  std::unique_ptr<NgramProposer> proposer;  // made on the first proposal
 
   int32_t n_generated() const { return static_cast<int32_t>(tokens.size()) - n_prompt; }
   int32_t n_uncomputed() const { return static_cast<int32_t>(tokens.size()) - n_computed; }

@@ -69,6 +69,10 @@ std::string WorkerMetrics::render(const std::string& model, const EngineStats& s
   line(out, "vllm:prefix_cache_hits_total", l, double(s.prefix_cache_hit_tokens));
   help(out, "vllm:num_preemptions_total", "counter", "Sequences preempted for lack of KV blocks.");
   line(out, "vllm:num_preemptions_total", l, double(s.n_preemptions));
+  help(out, "maas:spec_decode_num_draft_tokens_total", "counter", "Speculative draft tokens run through the model.");
+  line(out, "maas:spec_decode_num_draft_tokens_total", l, double(s.spec_draft_tokens));
+  help(out, "maas:spec_decode_num_accepted_tokens_total", "counter", "Speculative draft tokens verified and kept.");
+  line(out, "maas:spec_decode_num_accepted_tokens_total", l, double(s.spec_accepted_tokens));
   help(out, "vllm:request_success_total", "counter", "Finished requests by finish reason.");
   line(out, "vllm:request_success_total", l + ",finished_reason=\"stop\"", double(finish_stop_.load()));
   line(out, "vllm:request_success_total", l + ",finished_reason=\"length\"", double(finish_length_.load()));
