@@ -28,16 +28,9 @@ constexpr int kHeads = kDecodeHeadsPerCta;
 constexpr int kReduceThreads = 128;
 
 template <typename E>
-struct SplitArgs {
-  const float* q;
-  const E* k;
-  const E* v;
-  int n_head, n_head_kv, head_dim, block_size, split_size, max_splits;
-  const int32_t* pos;
-  const int32_t* table_offset;
-  const int32_t* tables;
+struct SplitArgs : AttentionArgs<E> {
+  int split_size, max_splits;
   const int32_t* decode_tokens;  // null: identity
-  float scale_log2;              // scale * log2(e)
   float* part_acc;               // [n_decode][n_head][max_splits][head_dim]
   float* part_ml;                // [n_decode][n_head][max_splits][2]
 };
@@ -211,20 +204,10 @@ SplitArgs<E> split_args(const float* q, int32_t n_head, const DeviceKvLayer& kv,
   float* part_acc = plan.workspace;
   float* part_ml = part_acc + plan.n_decode * n_head * static_cast<int64_t>(plan.max_splits) * kv.head_dim;
   SplitArgs<E> a;
-  a.q = q;
-  a.k = static_cast<const E*>(kv.k);
-  a.v = static_cast<const E*>(kv.v);
-  a.n_head = n_head;
-  a.n_head_kv = kv.n_head_kv;
-  a.head_dim = kv.head_dim;
-  a.block_size = kv.block_size;
+  static_cast<AttentionArgs<E>&>(a) = attention_args<E>(q, n_head, kv, tokens, scale);
   a.split_size = plan.split_size;
   a.max_splits = plan.max_splits;
-  a.pos = tokens.pos;
-  a.table_offset = tokens.table_offset;
-  a.tables = tokens.tables;
   a.decode_tokens = plan.decode_tokens;
-  a.scale_log2 = scale * kLog2e;
   a.part_acc = part_acc;
   a.part_ml = part_ml;
   return a;

@@ -1,12 +1,15 @@
-// attention_load.cuh — vector loads of n consecutive cache / query elements as floats, shared by
-// the attention kernels. The pointer must be aligned to the vector: head_dim and n_head_kv *
+// attention_load.cuh — what the attention kernels share: vector loads of n consecutive cache /
+// query elements as floats, and the arguments every one of them takes (AttentionArgs). The pointer must be aligned to the vector: head_dim and n_head_kv *
 // head_dim are multiples of 8 (check_attention_shape) and the buffers come from cudaMalloc.
 #pragma once
 
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <cstdint>
 #include <cstring>
+
+#include "kernels/cuda/cuda_ops.h"
 
 namespace maas::cuda {
 
@@ -63,5 +66,37 @@ __device__ __forceinline__ float load_float(const __half* p) { return __half2flo
 
 // Scores are kept in base 2: q is scaled by scale * log2(e) once, so exp2f replaces expf.
 constexpr float kLog2e = 1.4426950408889634f;
+
+// The step's queries, the layer's cache and the tokens' positions and block tables: what every
+// attention kernel reads (each adds its own work list and outputs).
+template <typename E>
+struct AttentionArgs {
+  const float* q;
+  const E* k;
+  const E* v;
+  int n_head, n_head_kv, head_dim, block_size;
+  const int32_t* pos;
+  const int32_t* table_offset;
+  const int32_t* tables;
+  float scale_log2;  // scale * log2(e)
+};
+
+template <typename E>
+AttentionArgs<E> attention_args(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
+                                float scale) {
+  AttentionArgs<E> a;
+  a.q = q;
+  a.k = static_cast<const E*>(kv.k);
+  a.v = static_cast<const E*>(kv.v);
+  a.n_head = n_head;
+  a.n_head_kv = kv.n_head_kv;
+  a.head_dim = kv.head_dim;
+  a.block_size = kv.block_size;
+  a.pos = tokens.pos;
+  a.table_offset = tokens.table_offset;
+  a.tables = tokens.tables;
+  a.scale_log2 = scale * kLog2e;
+  return a;
+}
 
 }  // namespace maas::cuda

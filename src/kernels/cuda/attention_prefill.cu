@@ -30,16 +30,8 @@ constexpr int kThreads = kRows * kThreadsPerRow;
 constexpr int kColsPerThread = kCols / kThreadsPerRow;  // thread c scores positions c, c + 4, ...
 
 template <typename E>
-struct TileArgs {
-  const float* q;
-  const E* k;
-  const E* v;
-  int n_head, n_head_kv, head_dim, block_size;
-  const int32_t* pos;
-  const int32_t* table_offset;
-  const int32_t* tables;
+struct TileArgs : AttentionArgs<E> {
   const int32_t* tiles;  // pairs (first token, n tokens)
-  float scale_log2;
   float* out;
 };
 
@@ -180,18 +172,8 @@ template <typename E>
 TileArgs<E> tile_args(const float* q, int32_t n_head, const DeviceKvLayer& kv, const DeviceTokens& tokens,
                       const DeviceAttentionPlan& plan, float scale, float* out) {
   TileArgs<E> a;
-  a.q = q;
-  a.k = static_cast<const E*>(kv.k);
-  a.v = static_cast<const E*>(kv.v);
-  a.n_head = n_head;
-  a.n_head_kv = kv.n_head_kv;
-  a.head_dim = kv.head_dim;
-  a.block_size = kv.block_size;
-  a.pos = tokens.pos;
-  a.table_offset = tokens.table_offset;
-  a.tables = tokens.tables;
+  static_cast<AttentionArgs<E>&>(a) = attention_args<E>(q, n_head, kv, tokens, scale);
   a.tiles = plan.prefill_tiles;
-  a.scale_log2 = scale * kLog2e;
   a.out = out;
   return a;
 }
