@@ -122,12 +122,9 @@ ApiError parse_tools(const Json& body, ToolRequest* out) {
   }
   if (out->mode == ToolMode::kNone) return ApiError{};
   out->tools_json = dump_json(for_template);
-  for (const ToolDefinition& d : out->tools) out->names.push_back(d.name);
-  if (out->mode == ToolMode::kForced) {
-    out->names.clear();
-    for (const ToolDefinition& d : forced) out->names.push_back(d.name);
-    RETURN_IF_API_ERROR(tool_call_grammar(forced, &out->grammar));
-  }
+  const bool is_forced = out->mode == ToolMode::kForced;
+  for (const ToolDefinition& d : is_forced ? forced : out->tools) out->names.push_back(d.name);
+  if (is_forced) RETURN_IF_API_ERROR(tool_call_grammar(forced, &out->grammar));
   return ApiError{};
 }
 

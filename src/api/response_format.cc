@@ -311,38 +311,24 @@ class SchemaCompiler {
       return true;
     }
     std::bitset<256> b;
-    const auto set = [&](const char* chars) {
-      for (const char* c = chars; *c; ++c) b.set(static_cast<uint8_t>(*c));
-    };
-    switch (n->kind) {
-      case Kind::kAny: set("{[\"-0123456789tfn"); break;
-      case Kind::kObject: set("{"); break;
-      case Kind::kArray: set("["); break;
-      case Kind::kString: set("\""); break;
-      case Kind::kNumber:
-      case Kind::kInteger: set("-0123456789"); break;
-      case Kind::kBoolean: set("tf"); break;
-      case Kind::kNull: set("n"); break;
-      case Kind::kEnum:
-        for (const std::string& l : n->literals) b.set(static_cast<uint8_t>(l[0]));
-        break;
-      case Kind::kUnion:
-        if (!visiting_.insert(n).second) {
-          fail("", "a schema must not be one of its own 'anyOf' / 'oneOf' alternatives");
+    if (n->kind != Kind::kUnion) {
+      for (int c = 0; c < 256; ++c) b.set(static_cast<size_t>(c), json_value_may_start(n, static_cast<uint8_t>(c)));
+    } else {
+      if (!visiting_.insert(n).second) {
+        fail("", "a schema must not be one of its own 'anyOf' / 'oneOf' alternatives");
+        return false;
+      }
+      for (const JsonNode* a : n->alternatives) {
+        std::bitset<256> f;
+        if (!first_bytes(a, &f)) return false;
+        if ((b & f).any()) {
+          fail("", "'anyOf' / 'oneOf' / a list of types must have alternatives that begin differently (such as "
+                   "an object and null); two of them may begin alike");
           return false;
         }
-        for (const JsonNode* a : n->alternatives) {
-          std::bitset<256> f;
-          if (!first_bytes(a, &f)) return false;
-          if ((b & f).any()) {
-            fail("", "'anyOf' / 'oneOf' / a list of types must have alternatives that begin differently (such as "
-                     "an object and null); two of them may begin alike");
-            return false;
-          }
-          b |= f;
-        }
-        visiting_.erase(n);
-        break;
+        b |= f;
+      }
+      visiting_.erase(n);
     }
     first_[n] = b;
     *out = b;

@@ -70,6 +70,10 @@ struct JsonGrammar {
 // response_format {"type": "json_object"}: any JSON object.
 std::shared_ptr<const JsonGrammar> json_object_grammar();
 
+// Whether a value of `n` may begin with byte c (how the matcher tells kUnion alternatives apart;
+// a union's alternatives are asked in turn, so the compiler keeps unions free of cycles).
+bool json_value_may_start(const JsonNode* n, uint8_t c);
+
 // Shared nodes for "anything": any value, an object with any keys, an array of anything.
 const JsonNode* json_any_value();
 const JsonNode* json_any_object();

@@ -26,31 +26,6 @@ constexpr int kMaxExponentDigits = 2;
 
 bool number_accepting(uint8_t sub) { return sub == kNumZero || sub == kNumInt || sub == kNumFrac || sub == kNumExp; }
 
-// Whether a value of `n` may begin with byte c (kUnion alternatives are told apart by this).
-bool may_start(const JsonNode* n, uint8_t c) {
-  switch (n->kind) {
-    case Kind::kAny: return c == '{' || c == '[' || c == '"' || c == '-' || is_digit(c) || c == 't' || c == 'f' || c == 'n';
-    case Kind::kObject: return c == '{';
-    case Kind::kArray: return c == '[';
-    case Kind::kString: return c == '"';
-    case Kind::kNumber:
-    case Kind::kInteger: return c == '-' || is_digit(c);
-    case Kind::kBoolean: return c == 't' || c == 'f';
-    case Kind::kNull: return c == 'n';
-    case Kind::kEnum:
-      for (const std::string& l : n->literals) {
-        if (!l.empty() && static_cast<uint8_t>(l[0]) == c) return true;
-      }
-      return false;
-    case Kind::kUnion:
-      for (const JsonNode* a : n->alternatives) {
-        if (may_start(a, c)) return true;
-      }
-      return false;
-  }
-  return false;
-}
-
 uint64_t all_keys(const JsonNode* n) {
   const size_t k = n->keys.size();
   return k >= 64 ? ~uint64_t{0} : (uint64_t{1} << k) - 1;
@@ -160,7 +135,7 @@ JsonMatcher::Result JsonMatcher::start_value(Frame& f, uint8_t c) {
   if (n->kind == Kind::kUnion) {
     const JsonNode* chosen = nullptr;
     for (const JsonNode* a : n->alternatives) {
-      if (may_start(a, c)) {
+      if (json_value_may_start(a, c)) {
         chosen = a;
         break;
       }
@@ -168,7 +143,7 @@ JsonMatcher::Result JsonMatcher::start_value(Frame& f, uint8_t c) {
     if (!chosen) return fail();
     n = chosen;
   }
-  if (!may_start(n, c)) return fail();
+  if (!json_value_may_start(n, c)) return fail();
   const bool any = n->kind == Kind::kAny;
   f = Frame{};
   f.node = n;
